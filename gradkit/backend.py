@@ -1,0 +1,108 @@
+"""The array backend: which array module an array belongs to, dtypes, devices and the random generator.
+
+Everything that touches arrays asks this module for the array module of its inputs
+(``xp = array_module(x)``) instead of reading a global flag, so the same op code runs on
+NumPy arrays and, when CuPy is installed, on CuPy arrays.
+"""
+import numpy as np
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+_default_float = float32
+
+
+def get_default_dtype():
+    """The dtype Python floats and float factories get (float32 unless changed)."""
+    return _default_float
+
+
+def set_default_dtype(dtype):
+    global _default_float
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_float = dtype
+
+
+def _cupy():
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def array_module(*arrays):
+    """Return ``numpy`` or ``cupy``, whichever owns the first non-NumPy array among ``arrays``."""
+    for a in arrays:
+        module = type(a).__module__
+        if module.startswith("cupy"):
+            return _cupy()
+    return np
+
+
+def is_array(obj):
+    return isinstance(obj, np.ndarray) or type(obj).__module__.startswith("cupy")
+
+
+def device_of(array):
+    """``"cpu"`` for NumPy arrays, ``"cuda:N"`` for CuPy arrays."""
+    if isinstance(array, np.ndarray):
+        return "cpu"
+    return f"cuda:{array.device.id}"
+
+
+def to_device(array, device):
+    """Move ``array`` to ``"cpu"`` or ``"cuda[:N]"``; a no-op when it is already there."""
+    device = str(device)
+    if device == "cpu":
+        return array if isinstance(array, np.ndarray) else array.get()
+    if device.startswith("cuda"):
+        cupy = _cupy()
+        if cupy is None:
+            raise RuntimeError(f"device {device!r} needs CuPy, which is not installed (pip install cupy-cuda12x)")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        with cupy.cuda.Device(index):
+            return cupy.asarray(array)
+    raise ValueError(f"unknown device {device!r}: expected 'cpu' or 'cuda[:N]'")
+
+
+class Generator:
+    """A seedable random generator (PCG64), the framework's counterpart of ``torch.Generator``.
+
+    The default one, seeded by :func:`manual_seed`, serves every random op, initialiser,
+    dropout mask and shuffle, so one seed makes a whole run reproducible.
+    """
+
+    def __init__(self, seed=None):
+        self.manual_seed(np.random.SeedSequence().entropy if seed is None else seed)
+
+    def manual_seed(self, seed):
+        self.initial_seed = int(seed)
+        self.numpy = np.random.Generator(np.random.PCG64(self.initial_seed))
+        return self
+
+    def get_state(self):
+        return self.numpy.bit_generator.state
+
+    def set_state(self, state):
+        self.numpy.bit_generator.state = state
+
+
+default_generator = Generator(0)
+
+
+def manual_seed(seed):
+    """Seed the framework's default generator (and return it), like ``torch.manual_seed``."""
+    return default_generator.manual_seed(seed)
+
+
+def generator_of(generator=None):
+    """The NumPy generator behind ``generator``, or behind the default one."""
+    return (generator or default_generator).numpy
