@@ -1,10 +1,27 @@
-"""Differentiable primitives, one file per family. Each family lists its public functions in
-``__all__`` and the ones that are also Tensor methods in ``TENSOR_METHODS``."""
-from gradkit.ops import creation, elementwise, shape
+"""Differentiable primitives, one file per family.
+
+Each family lists its public functions in ``__all__`` and those that are also Tensor methods in
+``TENSOR_METHODS``. The tensor-level families are re-exported as ``gk.*``; the neural-network
+families (activations, convolution, pooling, ...) are the body of ``gradkit.nn.functional``.
+"""
+from gradkit.ops import (activation, conv, creation, dropout, elementwise, indexing, linalg, loss, norm, pool,
+                         reduction, resize, shape)
 from gradkit.ops.creation import *  # noqa: F401,F403
 from gradkit.ops.elementwise import *  # noqa: F401,F403
 from gradkit.ops.shape import *  # noqa: F401,F403
+from gradkit.ops.reduction import *  # noqa: F401,F403
+from gradkit.ops.indexing import *  # noqa: F401,F403
+from gradkit.ops.linalg import *  # noqa: F401,F403
 
-_FAMILIES = (creation, elementwise, shape)
-__all__ = [name for family in _FAMILIES for name in family.__all__]
-TENSOR_METHODS = {name: getattr(family, name) for family in _FAMILIES for name in family.TENSOR_METHODS}
+TENSOR_FAMILIES = (creation, elementwise, shape, reduction, indexing, linalg)
+NN_FAMILIES = (activation, conv, pool, resize, norm, dropout, loss)
+# PyTorch also exposes these network functions at the top level (torch.softmax, ...).
+_TOP_LEVEL_NN = ("softmax", "log_softmax")
+for _name in _TOP_LEVEL_NN:
+    if hasattr(activation, _name):
+        globals()[_name] = getattr(activation, _name)
+
+__all__ = [name for family in TENSOR_FAMILIES for name in family.__all__] + \
+          [name for name in _TOP_LEVEL_NN if hasattr(activation, name)]
+TENSOR_METHODS = {name: getattr(family, name) for family in TENSOR_FAMILIES + NN_FAMILIES
+                  for name in family.TENSOR_METHODS}

@@ -1,0 +1,2 @@
+"""(layers under construction)"""
+__all__ = []
