@@ -47,8 +47,15 @@ def array_module(*arrays):
     return np
 
 
+_PYTHON_SCALARS = (int, float, bool, complex)
+
+
 def is_array(obj):
-    return isinstance(obj, np.ndarray) or type(obj).__module__.startswith("cupy")
+    kind = type(obj)
+    if kind is np.ndarray:
+        return True
+    # Called on every op argument: answer Python scalars before the slower checks.
+    return kind not in _PYTHON_SCALARS and (isinstance(obj, np.ndarray) or kind.__module__.startswith("cupy"))
 
 
 def device_of(array):

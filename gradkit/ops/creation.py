@@ -95,7 +95,21 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    return _finish(np.linspace(start, end, int(steps)).astype(_dtype(dtype)), requires_grad, device)
+    """``steps`` evenly spaced values from ``start`` to ``end``, computed in the target dtype the way
+    PyTorch does (the first half counted up from ``start``, the second down from ``end``), so the
+    values match to the bit."""
+    dtype, steps = _dtype(dtype), int(steps)
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    if steps == 1:
+        return _finish(np.full(1, start, dtype), requires_grad, device)
+    start_, end_ = dtype.type(start), dtype.type(end)
+    step = np.float64((end_ - start_) / dtype.type(steps - 1))
+    index = np.arange(steps, dtype=np.float64)
+    # PyTorch's vectorised kernel uses fused multiply-adds: one rounding, emulated here in float64.
+    values = np.where(index < steps // 2, np.float64(start_) + step * index,
+                      np.float64(end_) - step * (steps - 1 - index))
+    return _finish(values.astype(dtype), requires_grad, device)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -114,10 +128,13 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     return _finish(array, requires_grad, device)
 
 
-def randint(low, high=None, size=(), generator=None, dtype=None, device=None, requires_grad=False):
+def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Integers uniform on [low, high); ``randint(high, size)`` starts at 0, like PyTorch."""
-    if high is None:
+    if isinstance(high, (tuple, list)) and size is None:
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    size = () if size is None else size
     array = backend.generator_of(generator).integers(low, high, _shape((size,)))
     return _finish(array.astype(_dtype(dtype, backend.int64)), requires_grad, device)
 

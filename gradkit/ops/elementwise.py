@@ -28,7 +28,7 @@ TENSOR_METHODS = ("add", "sub", "mul", "div", "true_divide", "floor_divide", "re
 
 
 def _shape(x):
-    return x.shape if backend.is_array(x) else ()
+    return getattr(x, "shape", ())  # Python scalars have none
 
 
 def _float_result(out, a, b=None):

@@ -1,0 +1,77 @@
+"""MLP 784-512-256-10 with ReLU, batch 128: one training step (forward, cross-entropy, backward,
+SGD update written by hand), gradkit vs PyTorch vs the hand-written NumPy floor."""
+import numpy as np
+
+from bench.common import interleaved, row
+
+SIZES = (784, 512, 256, 10)
+BATCH = 128
+LR = 0.01
+
+
+def _weights(rng):
+    return [(rng.standard_normal((o, i)).astype(np.float32) * np.sqrt(2 / i), np.zeros(o, np.float32))
+            for i, o in zip(SIZES[:-1], SIZES[1:])]
+
+
+def numpy_step(params, x, y):
+    """The floor: forward, backward and update written out with NumPy, no framework."""
+    activations = [x]
+    h = x
+    for k, (w, b) in enumerate(params):
+        h = h @ w.T + b
+        if k < len(params) - 1:
+            h = np.maximum(h, 0)
+        activations.append(h)
+    logits = activations[-1]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    probs /= probs.sum(axis=1, keepdims=True)
+    grad = probs
+    grad[np.arange(len(y)), y] -= 1
+    grad /= len(y)
+    for k in range(len(params) - 1, -1, -1):
+        w, b = params[k]
+        inp = activations[k]
+        gw, gb = grad.T @ inp, grad.sum(axis=0)
+        if k:
+            grad = (grad @ w) * (inp > 0)
+        w -= LR * gw
+        b -= LR * gb
+
+
+def run(rounds=30):
+    import torch
+    import gradkit as gk
+    import gradkit.nn.functional as F
+
+    rng = np.random.default_rng(0)
+    init = _weights(rng)
+    x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], BATCH)
+
+    def framework_step(lib, functional, params, inputs, targets):
+        h = inputs
+        for k, (w, b) in enumerate(params):
+            h = functional.linear(h, w, b)
+            if k < len(params) - 1:
+                h = functional.relu(h)
+        loss = functional.cross_entropy(h, targets)
+        loss.backward()
+        with lib.no_grad():
+            for w, b in params:
+                w.sub_(w.grad * LR)
+                b.sub_(b.grad * LR)
+                w.grad = None
+                b.grad = None
+
+    gk_params = [(gk.tensor(w, requires_grad=True), gk.tensor(b, requires_grad=True)) for w, b in init]
+    torch_params = [(torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)) for w, b in init]
+    np_params = [(w.copy(), b.copy()) for w, b in init]
+    gx, gy, tx, ty = gk.tensor(x), gk.tensor(y), torch.tensor(x), torch.tensor(y)
+    medians = interleaved({
+        "gradkit": lambda: framework_step(gk, F, gk_params, gx, gy),
+        "torch": lambda: framework_step(torch, torch.nn.functional, torch_params, tx, ty),
+        "numpy": lambda: numpy_step(np_params, x, y),
+    }, rounds=rounds)
+    return [row("MLP step (manual SGD)", medians), row("MLP step vs NumPy floor", medians, reference="numpy")]
