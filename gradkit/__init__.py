@@ -7,6 +7,7 @@ from gradkit import autograd
 from gradkit.autograd import (detect_anomaly, enable_grad, inference_mode, is_grad_enabled, no_grad,
                               set_grad_enabled)
 from gradkit.ops import *  # noqa: F401,F403
+from gradkit.serialization import load, save
 
 __version__ = "0.1.0"
 half = float16
