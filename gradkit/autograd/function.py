@@ -38,20 +38,21 @@ class Node:
     tensor produced by another op, ``(leaf_tensor, 0)`` for a leaf that requires grad, or None.
     """
 
+    # Class-level defaults: most nodes never set these, and a node is built for every op call.
+    needs_input_grad = ()
+    next_edges = ()
+    materialize_grads = True
+    _to_save = None
+    _saved = None
+    _released = False
+    _outputs_meta = ()
+    _non_differentiable = ()
+    _output_hooks = None
+    _retained = None
+    _stack = None
+
     def __init__(self, function):
         self.function = function
-        self.needs_input_grad = ()
-        self.next_edges = ()
-        self.materialize_grads = True
-        self._to_save = None
-        self._saved = None
-        self._released = False
-        self._outputs_meta = ()
-        self._non_differentiable = ()
-        self._output_hooks = None
-        self._retained = None
-        self._output_refs = None
-        self._stack = None
 
     def name(self):
         return self.function.__name__.lstrip("_") + "Backward"
@@ -137,15 +138,21 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        record = _grad_state.grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+        arrays, record = [], False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                record = record or a.requires_grad
+            else:
+                arrays.append(a)
         ctx = Node(cls)
         raw = cls.forward(ctx, *arrays, **kwargs)
-        single = not isinstance(raw, tuple)
+        single = type(raw) is not tuple
+        if not (record and _grad_state.grad_enabled):
+            if single:
+                return Tensor._make(raw if type(raw) is np.ndarray else _as_array(raw))
+            return tuple(Tensor._make(_as_array(o)) for o in raw)
         outputs = (raw,) if single else raw
-        if not record:
-            results = tuple(Tensor._make(_as_array(o)) for o in outputs)
-            return results[0] if single else results
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx.next_edges = tuple(
             ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0))
@@ -154,7 +161,7 @@ class Function:
         results = []
         for i, out in enumerate(outputs):
             out = _as_array(out)
-            differentiable = id(outputs[i]) not in ctx._non_differentiable and out.dtype.kind in "fc"
+            differentiable = out.dtype.kind in "fc" and id(outputs[i]) not in ctx._non_differentiable
             results.append(Tensor._make(out, differentiable, ctx if differentiable else None, i))
         ctx._outputs_meta = tuple((r.data.shape, r.data.dtype) for r in results)
         if ctx._to_save is not None:
