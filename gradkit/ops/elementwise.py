@@ -274,10 +274,16 @@ def _relu_backward(grad, y):
     return grad * Tensor._make(y.data > 0)
 
 
-relu = _unary("relu", _relu_array, _relu_backward, "output",
-              r""":math:`\max(0, x)` element-wise.
+_relu = _unary("relu", _relu_array, _relu_backward, "output")
 
-              Its derivative at :math:`x = 0` is taken as 0, as in PyTorch.""")
+
+def relu(input, inplace=False):
+    r""":math:`\max(0, x)` element-wise.
+
+    Its derivative at :math:`x = 0` is taken as 0, as in PyTorch. ``inplace`` is accepted for PyTorch
+    compatibility; the result is always a new tensor (in-place ops would break the saved output).
+    """
+    return _relu(input)
 
 negative, absolute = neg, abs
 
