@@ -9,4 +9,4 @@ from gradkit.nn.modules.upsampling import *  # noqa: F401,F403
 from gradkit.nn.modules.normalization import *  # noqa: F401,F403
 from gradkit.nn.modules.batchnorm import *  # noqa: F401,F403
 from gradkit.nn.modules.dropout import *  # noqa: F401,F403
-# loss modules are enabled once Module lands (see nn/module.py)
+from gradkit.nn.modules.loss import *  # noqa: F401,F403
