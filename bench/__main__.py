@@ -6,7 +6,7 @@ import platform
 
 from bench import common
 
-SUITES = ("overhead", "mlp")
+SUITES = ("overhead", "mlp", "data_loader")
 
 
 def main():

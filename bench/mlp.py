@@ -10,7 +10,7 @@ LR = 0.01
 
 
 def _weights(rng):
-    return [(rng.standard_normal((o, i)).astype(np.float32) * np.sqrt(2 / i), np.zeros(o, np.float32))
+    return [((rng.standard_normal((o, i)) * np.sqrt(2 / i)).astype(np.float32), np.zeros(o, np.float32))
             for i, o in zip(SIZES[:-1], SIZES[1:])]
 
 
