@@ -17,12 +17,8 @@ from gradkit.ops.linalg import *  # noqa: F401,F403
 TENSOR_FAMILIES = (creation, elementwise, shape, reduction, indexing, linalg)
 NN_FAMILIES = (activation, conv, pool, resize, normalization, dropout, loss)
 # PyTorch also exposes these network functions at the top level (torch.softmax, ...).
-_TOP_LEVEL_NN = ("softmax", "log_softmax")
-for _name in _TOP_LEVEL_NN:
-    if hasattr(activation, _name):
-        globals()[_name] = getattr(activation, _name)
+from gradkit.ops.activation import log_softmax, softmax  # noqa: E402
 
-__all__ = [name for family in TENSOR_FAMILIES for name in family.__all__] + \
-          [name for name in _TOP_LEVEL_NN if hasattr(activation, name)]
+__all__ = [name for family in TENSOR_FAMILIES for name in family.__all__] + ["softmax", "log_softmax"]
 TENSOR_METHODS = {name: getattr(family, name) for family in TENSOR_FAMILIES + NN_FAMILIES
                   for name in family.TENSOR_METHODS}
