@@ -78,10 +78,10 @@ def test_parameters_to_vector_and_back():
     weight = model[0].weight
     nn.utils.vector_to_parameters(gk.zeros(vec.shape[0]), model.parameters())
     assert model[0].weight is weight and not any(p.detach().numpy().any() for p in model.parameters())
-    with pytest.raises(ValueError, match="1-D vector of 25 elements"):
+    with pytest.raises(ValueError, match="1-D vector of 26 elements"):
         nn.utils.vector_to_parameters(gk.zeros(3), model.parameters())
     with pytest.raises(TypeError):
-        nn.utils.vector_to_parameters(np.zeros(25), model.parameters())
+        nn.utils.vector_to_parameters(np.zeros(26), model.parameters())
 
 
 def test_penalties_match_torch_values_and_gradients():
