@@ -9,6 +9,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.autograd.function import Node
 from gradkit.tensor import Tensor
 
 
@@ -53,6 +54,11 @@ def _add(a, b):
     return a + b
 
 
+def _add_arrays(a, b):
+    # Without create_graph the sum need not be recorded: skip the op machinery.
+    return Tensor._make(a.data + b.data)
+
+
 def run(outputs, gradients, retain_graph, create_graph, capture=None):
     """Backpropagate ``gradients`` from ``outputs``.
 
@@ -85,19 +91,19 @@ def run(outputs, gradients, retain_graph, create_graph, capture=None):
 
     dependencies = _count_dependencies(root_nodes)
     ready = [n for n in root_nodes if dependencies.get(n, 0) == 0]
+    add = _add if create_graph else _add_arrays
     previous_mode = _grad_state.grad_enabled
     _grad_state.grad_enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            grads = _run_output_hooks(node, grads)
+            if node._output_hooks or node._retained:
+                grads = _run_output_hooks(node, grads)
             if captured_nodes:
                 for nr, g in enumerate(grads):
                     for i in captured_nodes.get((node, nr), ()):
                         results[i] = g
-            if not any(e is not None for e in node.next_edges):
-                continue
             input_grads = _call_backward(node, grads)
             if not retain_graph:
                 node.release()
@@ -105,18 +111,22 @@ def run(outputs, gradients, retain_graph, create_graph, capture=None):
                 if edge is None or g is None:
                     continue
                 child, nr = edge
-                if isinstance(child, Tensor):
+                if type(child) is not Node:  # a leaf tensor
                     if g.shape != child.shape:
                         raise RuntimeError(f"{node.name()} returned a gradient of shape {tuple(g.shape)} "
                                            f"for an input of shape {tuple(child.shape)}")
-                    leaf_grads[child] = _add(leaf_grads.get(child), g)
+                    previous = leaf_grads.get(child)
+                    leaf_grads[child] = g if previous is None else add(previous, g)
                     continue
                 buffer = buffers.get(child)
                 if buffer is None:
                     buffer = buffers[child] = [None] * len(child._outputs_meta)
-                buffer[nr] = _add(buffer[nr], g)
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
+                    buffer[nr] = g
+                else:
+                    buffer[nr] = g if buffer[nr] is None else add(buffer[nr], g)
+                remaining = dependencies[child] - 1
+                dependencies[child] = remaining
+                if remaining == 0:
                     ready.append(child)
     finally:
         _grad_state.grad_enabled = previous_mode
@@ -151,18 +161,24 @@ def _run_output_hooks(node, grads):
 
 
 def _call_backward(node, grads):
-    if node.materialize_grads and any(g is None for g in grads):
+    # A single-output node is only run once its gradient has arrived; only multi-output nodes can
+    # lack some, which PyTorch fills with zeros.
+    if len(grads) > 1 and node.materialize_grads and any(g is None for g in grads):
         grads = [g if g is not None else Tensor._make(np.zeros(shape, dtype))
                  for g, (shape, dtype) in zip(grads, node._outputs_meta)]
     if node._released:
         node.saved_tensors  # raises the explanation of retain_graph
     result = node.function.backward(node, *grads)
-    if not isinstance(result, tuple):
+    if type(result) is not tuple:
         result = (result,)
-    if len(result) < len(node.next_edges):
+    missing = len(node.next_edges) - len(result)
+    if missing > 0:
         # Like PyTorch, allow trailing Nones to be omitted for non-tensor arguments.
-        result = result + (None,) * (len(node.next_edges) - len(result))
-    result = tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in result)
+        result = result + (None,) * missing
+    for g in result:
+        if g is not None and not isinstance(g, Tensor):
+            result = tuple(g if g is None or isinstance(g, Tensor) else Tensor._make(g) for g in result)
+            break
     if _grad_state.anomaly_enabled:
         _check_finite(node, result)
     return result

@@ -138,38 +138,37 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        arrays, record = [], False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a.data)
-                record = record or a.requires_grad
-            else:
-                arrays.append(a)
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         ctx = Node(cls)
         raw = cls.forward(ctx, *arrays, **kwargs)
-        single = type(raw) is not tuple
-        if not (record and _grad_state.grad_enabled):
-            if single:
-                return Tensor._make(raw if type(raw) is np.ndarray else _as_array(raw))
+        if _grad_state.grad_enabled:
+            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            if True in needs:
+                return _record(ctx, args, needs, raw)
+        if type(raw) is tuple:
             return tuple(Tensor._make(_as_array(o)) for o in raw)
-        outputs = (raw,) if single else raw
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        ctx.next_edges = tuple(
-            ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0))
-            if isinstance(a, Tensor) and a.requires_grad else None
-            for a in args)
-        results = []
-        for i, out in enumerate(outputs):
-            out = _as_array(out)
-            differentiable = out.dtype.kind in "fc" and id(outputs[i]) not in ctx._non_differentiable
-            results.append(Tensor._make(out, differentiable, ctx if differentiable else None, i))
-        ctx._outputs_meta = tuple((r.data.shape, r.data.dtype) for r in results)
-        if ctx._to_save is not None:
-            ctx._saved = _resolve_saved(ctx, ctx._to_save, args, outputs, results)
-            ctx._to_save = None
-        if _grad_state.anomaly_enabled:
-            ctx._stack = traceback.format_stack()[:-1]
-        return results[0] if single else tuple(results)
+        return Tensor._make(raw if type(raw) is np.ndarray else _as_array(raw))
+
+
+def _record(ctx, args, needs, raw):
+    """Link the op's node into the graph: edges to its inputs, outputs pointing back to it."""
+    ctx.needs_input_grad = needs
+    ctx.next_edges = tuple(((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0)) if need else None
+                           for a, need in zip(args, needs))
+    single = type(raw) is not tuple
+    outputs = (raw,) if single else raw
+    results = []
+    for i, out in enumerate(outputs):
+        array = out if type(out) is np.ndarray else _as_array(out)
+        differentiable = array.dtype.kind in "fc" and id(out) not in ctx._non_differentiable
+        results.append(Tensor._make(array, differentiable, ctx if differentiable else None, i))
+    ctx._outputs_meta = tuple((r.data.shape, r.data.dtype) for r in results)
+    if ctx._to_save is not None:
+        ctx._saved = _resolve_saved(ctx, ctx._to_save, args, outputs, results)
+        ctx._to_save = None
+    if _grad_state.anomaly_enabled:
+        ctx._stack = traceback.format_stack()[:-2]
+    return results[0] if single else tuple(results)
 
 
 def _as_array(out):

@@ -48,9 +48,9 @@ def _check_broadcast(op, a, b):
 def _binary(function, op, a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
-    sa, sb = _shape(a.data if isinstance(a, Tensor) else a), _shape(b.data if isinstance(b, Tensor) else b)
+    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
     if sa != sb and sa and sb:
-        _check_broadcast(op, a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+        _check_broadcast(op, _raw(a), _raw(b))
     return function.apply(a, b)
 
 
