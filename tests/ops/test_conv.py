@@ -1,0 +1,139 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import gradkit as gk
+import gradkit.nn.functional as F
+from tests.oracle import compare, gradcheck, randn
+
+
+def both(name, **kwargs):
+    """The same call in both frameworks: (gradkit function, torch function)."""
+    return (lambda *a: getattr(F, name)(*a, **kwargs)), (lambda *a: getattr(TF, name)(*a, **kwargs))
+
+
+# (name, function name, keyword arguments, input, weight shape, bias?)
+CASES = [
+    ("conv2d_bias", "conv2d", {}, (2, 3, 7, 6), (4, 3, 3, 2), True),
+    ("conv2d_stride_padding", "conv2d", dict(stride=2, padding=1), (2, 3, 9, 8), (5, 3, 3, 3), True),
+    ("conv2d_stride_padding_tuples", "conv2d", dict(stride=(2, 3), padding=(2, 1)), (2, 3, 9, 11), (4, 3, 4, 3), False),
+    ("conv2d_dilation2", "conv2d", dict(padding=2, dilation=2), (1, 2, 8, 9), (3, 2, 3, 3), True),
+    ("conv2d_dilation3_stride2", "conv2d", dict(stride=2, padding=(1, 3), dilation=(3, 2)), (2, 2, 11, 10),
+     (3, 2, 3, 3), True),
+    ("conv2d_groups", "conv2d", dict(groups=3, padding=1), (2, 6, 5, 7), (9, 2, 3, 3), True),
+    ("conv2d_depthwise", "conv2d", dict(groups=4, padding=1, stride=2), (2, 4, 7, 6), (4, 1, 3, 3), True),
+    ("conv2d_depthwise_multiplier", "conv2d", dict(groups=3), (2, 3, 6, 5), (6, 1, 2, 3), False),
+    ("conv2d_depthwise_dilated_same", "conv2d", dict(groups=3, padding="same", dilation=(2, 3)), (2, 3, 7, 8),
+     (6, 1, 4, 3), True),
+    ("conv2d_depthwise_row_stride", "conv2d", dict(groups=4, stride=(2, 1), padding=(0, 2)), (1, 4, 7, 6),
+     (8, 1, 3, 3), False),
+    ("conv2d_1x1", "conv2d", {}, (3, 5, 4, 3), (2, 5, 1, 1), True),
+    ("conv2d_same_even_kernel", "conv2d", dict(padding="same"), (2, 3, 7, 6), (4, 3, 4, 2), True),
+    ("conv2d_same_dilated", "conv2d", dict(padding="same", dilation=(2, 3)), (1, 2, 7, 8), (3, 2, 3, 2), False),
+    ("conv2d_valid", "conv2d", dict(padding="valid"), (2, 3, 7, 6), (4, 3, 3, 3), True),
+    ("conv2d_kernel_fills_padded_input", "conv2d", dict(padding=1), (2, 2, 3, 4), (3, 2, 5, 6), True),
+    ("conv2d_unbatched", "conv2d", dict(padding=1), (3, 6, 5), (4, 3, 3, 3), True),
+    ("conv1d", "conv1d", {}, (2, 3, 11), (4, 3, 3), True),
+    ("conv1d_stride_padding_dilation", "conv1d", dict(stride=2, padding=2, dilation=3), (2, 3, 17), (5, 3, 3), True),
+    ("conv1d_groups_same", "conv1d", dict(groups=2, padding="same"), (2, 4, 9), (6, 2, 4), False),
+    ("conv_transpose2d", "conv_transpose2d", {}, (2, 3, 4, 5), (3, 4, 3, 2), True),
+    ("conv_transpose2d_stride_padding", "conv_transpose2d", dict(stride=2, padding=1), (2, 3, 5, 4), (3, 2, 3, 3),
+     True),
+    ("conv_transpose2d_output_padding", "conv_transpose2d", dict(stride=(2, 3), padding=1, output_padding=(1, 2)),
+     (2, 4, 5, 4), (4, 3, 3, 4), True),
+    ("conv_transpose2d_groups_dilation", "conv_transpose2d",
+     dict(stride=2, padding=(1, 2), output_padding=1, groups=2, dilation=(2, 3)), (2, 4, 5, 4), (4, 3, 3, 2), True),
+    ("conv_transpose2d_output_padding_below_dilation", "conv_transpose2d", dict(output_padding=1, dilation=2),
+     (1, 2, 4, 3), (2, 3, 3, 3), False),
+    ("conv_transpose2d_depthwise", "conv_transpose2d", dict(stride=2, padding=1, groups=6), (2, 6, 4, 5),
+     (6, 1, 3, 3), True),
+    ("conv_transpose2d_depthwise_multiplier", "conv_transpose2d", dict(stride=(1, 2), groups=3, dilation=2),
+     (2, 6, 4, 5), (6, 1, 2, 3), True),
+    ("conv_transpose2d_unbatched", "conv_transpose2d", dict(stride=2), (3, 4, 3), (3, 2, 2, 2), True),
+    ("conv_transpose1d", "conv_transpose1d", dict(stride=3, padding=1, output_padding=2, groups=2), (2, 4, 6),
+     (4, 1, 4), True),
+]
+
+
+def _case_inputs(fn_name, kwargs, x_shape, w_shape, bias, dtype=np.float32):
+    inputs = [randn(*x_shape, dtype=dtype), randn(*w_shape, seed=1, dtype=dtype)]
+    if bias:
+        groups = kwargs.get("groups", 1)
+        out_channels = w_shape[1] * groups if "transpose" in fn_name else w_shape[0]
+        inputs.append(randn(out_channels, seed=2, dtype=dtype))
+    return inputs
+
+
+@pytest.mark.parametrize("name, fn_name, kwargs, x_shape, w_shape, bias", CASES, ids=[c[0] for c in CASES])
+def test_against_torch(name, fn_name, kwargs, x_shape, w_shape, bias):
+    gk_fn, torch_fn = both(fn_name, **kwargs)
+    compare(gk_fn, torch_fn, _case_inputs(fn_name, kwargs, x_shape, w_shape, bias), atol=2e-5)
+
+
+@pytest.mark.parametrize("name, fn_name, kwargs, x_shape, w_shape, bias", CASES, ids=[c[0] for c in CASES])
+def test_gradcheck_first_and_second_order(name, fn_name, kwargs, x_shape, w_shape, bias):
+    gk_fn, _ = both(fn_name, **kwargs)
+    # Small batch keeps the finite differences quick; second order exercises the three-map design.
+    x_shape = (1,) + tuple(x_shape[1:]) if len(x_shape) == len(w_shape) else x_shape
+    gradcheck(gk_fn, _case_inputs(fn_name, kwargs, x_shape, w_shape, bias, np.float64), second_order=True)
+
+
+def test_float64_stays_float64():
+    compare(F.conv2d, TF.conv2d, [randn(2, 3, 5, 5, dtype=np.float64), randn(2, 3, 3, 3, seed=1, dtype=np.float64)])
+
+
+def test_larger_case_against_torch():
+    kwargs = dict(stride=1, padding=1)
+    compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), lambda x, w, b: TF.conv2d(x, w, b, **kwargs),
+            [randn(8, 16, 14, 13), randn(24, 16, 3, 3, seed=1) * 0.1, randn(24, seed=2)], atol=1e-4)
+
+
+def test_gradient_of_input_only_and_weight_only():
+    x, w = randn(2, 3, 6, 5), randn(4, 3, 3, 3, seed=1)
+    compare(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), [x, w], grad=[0])
+    compare(lambda x, w: F.conv2d(x, w, stride=2), lambda x, w: TF.conv2d(x, w, stride=2), [x, w], grad=[1])
+
+
+def test_no_grad_forward_matches():
+    x, w = randn(2, 3, 6, 5), randn(4, 3, 3, 3, seed=1)
+    with gk.no_grad():
+        out = F.conv2d(gk.tensor(x), gk.tensor(w, requires_grad=True), padding=1)
+    assert out.grad_fn is None
+    np.testing.assert_allclose(out.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy(), atol=1e-5)
+
+
+ERRORS = [
+    ("channels", lambda: F.conv2d(gk.ones(8, 4, 5, 5), gk.ones(16, 3, 3, 3)),
+     r"conv2d: input of shape \(8, 4, 5, 5\) has 4 channels, but weight of shape \(16, 3, 3, 3\) with groups=1 "
+     r"expects 3"),
+    ("groups", lambda: F.conv2d(gk.ones(1, 4, 5, 5), gk.ones(6, 2, 3, 3), groups=3), r"groups=3 must divide"),
+    ("kernel_too_large", lambda: F.conv2d(gk.ones(1, 3, 4, 4), gk.ones(2, 3, 5, 5)),
+     r"kernel size \(5, 5\) \(dilated to 5\) is larger than the padded input size 4"),
+    ("dilated_kernel_too_large", lambda: F.conv2d(gk.ones(1, 3, 6, 6), gk.ones(2, 3, 3, 3), dilation=3),
+     r"dilated to 7"),
+    ("padding_string", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3, 3), padding="full"),
+     r"padding must be 'valid', 'same'.*got 'full'"),
+    ("same_strided", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3, 3), padding="same", stride=2),
+     r"padding='same' is not supported for strided convolutions"),
+    ("negative_padding", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3, 3), padding=-1),
+     r"padding must be at least 0"),
+    ("zero_stride", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3, 3), stride=0), r"stride must be at least 1"),
+    ("bias_shape", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3, 3), gk.ones(3)),
+     r"expected bias of shape \(2,\), got \(3,\)"),
+    ("weight_dims", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.ones(2, 3, 3)), r"expected a 4-D weight"),
+    ("input_dims", lambda: F.conv2d(gk.ones(5, 5), gk.ones(2, 3, 3, 3)), r"expected a 3-D \(unbatched\) or 4-D"),
+    ("dtype", lambda: F.conv2d(gk.ones(1, 3, 5, 5), gk.tensor(np.ones((2, 3, 3, 3)))), r"same dtype"),
+    ("output_padding", lambda: F.conv_transpose2d(gk.ones(1, 3, 5, 5), gk.ones(3, 2, 3, 3), stride=2, output_padding=2),
+     r"output_padding \(2, 2\) must be smaller than either stride"),
+    ("transpose_channels", lambda: F.conv_transpose2d(gk.ones(1, 4, 5, 5), gk.ones(3, 2, 3, 3)),
+     r"has 4 channels, but weight of shape \(3, 2, 3, 3\) expects 3"),
+    ("transpose_padding_string", lambda: F.conv_transpose2d(gk.ones(1, 3, 5, 5), gk.ones(3, 2, 3, 3), padding="same"),
+     r"no string modes"),
+]
+
+
+@pytest.mark.parametrize("name, call, message", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_name_the_argument(name, call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
