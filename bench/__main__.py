@@ -11,7 +11,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from bench import common  # noqa: E402
 
-SUITES = ("overhead", "mlp", "data_loader")
+SUITES = ("overhead", "mlp", "cnn", "data_loader")
 
 
 def main():
