@@ -63,7 +63,8 @@ def save(state_dict, path, metadata=None):
 
     ``metadata`` is an optional dict of strings stored in the file's header.
     """
-    arrays = OrderedDict((str(k), np.ascontiguousarray(_to_array(v, k))) for k, v in state_dict.items())
+    # Not np.ascontiguousarray: it turns 0-d arrays (optimizer step counters) into 1-d ones.
+    arrays = OrderedDict((str(k), np.asarray(_to_array(v, k), order="C")) for k, v in state_dict.items())
     header, offset = {}, 0
     for key, array in arrays.items():
         if array.dtype not in _CODES:

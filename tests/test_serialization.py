@@ -8,7 +8,7 @@ from gradkit.serialization import CorruptFileError
 
 
 def sample_state():
-    return {"0.weight": gk.randn(4, 3), "0.bias": gk.zeros(4), "1.num_batches_tracked": gk.tensor(7),
+    return {"0.weight": gk.randn(4, 3), "0.bias": gk.zeros(4), "1.num_batches_tracked": gk.tensor(7), "scalar": gk.tensor(2.5),
             "mask": gk.tensor([True, False]), "double": gk.tensor(np.arange(3.0))}
 
 
@@ -19,7 +19,7 @@ def test_round_trip_keeps_values_dtypes_and_order(tmp_path):
     loaded, metadata = gk.serialization.load_with_metadata(path)
     assert list(loaded) == list(state)
     for key in state:
-        assert loaded[key].dtype == state[key].dtype
+        assert loaded[key].dtype == state[key].dtype and loaded[key].shape == state[key].shape
         np.testing.assert_array_equal(loaded[key].numpy(), state[key].numpy())
     assert metadata == {"epoch": "3"}
 
