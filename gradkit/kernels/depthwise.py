@@ -24,14 +24,14 @@ def _padded_plane(plane, ph, pw, hp, wp):
     return buf
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def depthwise_forward(x, weight, sh, sw, ph, pw, dh, dw, oh, ow):
     n_size, c_size = x.shape[0], x.shape[1]
     c_out, _, kh, kw = weight.shape
     multiplier = c_out // c_size
     hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
     out = np.empty((n_size, c_out, oh, ow), x.dtype)
-    for task in numba.prange(n_size * c_out):
+    for task in range(n_size * c_out):
         n, o = task // c_out, task % c_out
         buf = _padded_plane(x[n, o // multiplier], ph, pw, hp, wp)
         for oy in range(oh):
@@ -51,7 +51,7 @@ def depthwise_forward(x, weight, sh, sw, ph, pw, dh, dw, oh, ow):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def depthwise_input_grad(grad, weight, c_size, sh, sw, ph, pw, dh, dw, h, w):
     n_size, c_out, oh, ow = grad.shape
     kh, kw = weight.shape[2], weight.shape[3]
@@ -59,7 +59,7 @@ def depthwise_input_grad(grad, weight, c_size, sh, sw, ph, pw, dh, dw, h, w):
     hp = max((oh - 1) * sh + (kh - 1) * dh + 1, ph + h)
     wp = max((ow - 1) * sw + (kw - 1) * dw + 1, pw + w)
     out = np.empty((n_size, c_size, h, w), grad.dtype)
-    for task in numba.prange(n_size * c_size):
+    for task in range(n_size * c_size):
         n, c = task // c_size, task % c_size
         buf = np.zeros((hp, wp), grad.dtype)   # the padded input plane's gradient
         for j in range(multiplier):
@@ -82,14 +82,14 @@ def depthwise_input_grad(grad, weight, c_size, sh, sw, ph, pw, dh, dw, h, w):
 
 
 # Reassociation lets the dot products below vectorise; it only changes the summation order.
-@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
+@numba.njit(cache=True, fastmath={"reassoc"})
 def depthwise_weight_grad(x, grad, kh, kw, sh, sw, ph, pw, dh, dw):
     n_size, c_size = x.shape[0], x.shape[1]
     c_out, oh, ow = grad.shape[1], grad.shape[2], grad.shape[3]
     multiplier = c_out // c_size
     hp, wp = (oh - 1) * sh + (kh - 1) * dh + 1, (ow - 1) * sw + (kw - 1) * dw + 1
     out = np.zeros((c_out, 1, kh, kw), x.dtype)
-    for o in numba.prange(c_out):
+    for o in range(c_out):
         totals = np.zeros((kh, kw))
         for n in range(n_size):
             buf = _padded_plane(x[n, o // multiplier], ph, pw, hp, wp)

@@ -13,13 +13,13 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step):
     planes, h, w = x.shape
     oh, ow = h_first.shape[0], w_first.shape[0]
     out = np.empty((planes, oh, ow), x.dtype)
     indices = np.empty((planes, oh, ow), np.int64)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
                 # PyTorch's rule: strictly greater replaces (the first maximum wins a tie), and a NaN
@@ -37,25 +37,25 @@ def max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step):
     return out, indices
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def scatter_add(values, indices, plane_size):
     """``out[p, indices[p, i]] += values[p, i]``: the max-pool backward (overlapping windows add)."""
     planes, count = values.shape
     out = np.zeros((planes, plane_size), values.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for i in range(count):
             out[p, indices[p, i]] += values[p, i]
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def scatter(values, indices, plane_size):
     """``out[p, indices[p, i]] = values[p, i]`` (max_unpool); returns the output and the first
     out-of-range index found, or -1."""
     planes, count = values.shape
     out = np.zeros((planes, plane_size), values.dtype)
     bad = np.full(planes, -1, np.int64)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for i in range(count):
             j = indices[p, i]
             if j < 0 or j >= plane_size:
@@ -68,25 +68,25 @@ def scatter(values, indices, plane_size):
     return out, -1
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def gather(x, indices):
     """``out[p, i] = x[p, indices[p, i]]``: the adjoint of ``scatter_add``."""
     planes, count = indices.shape
     out = np.empty((planes, count), x.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for i in range(count):
             out[p, i] = x[p, indices[p, i]]
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def average_windows(x, h_first, h_stop, h_div, w_first, w_stop, w_div, divisor_override):
     """Window sums divided by ``h_div[oy] * w_div[ox]`` (or ``divisor_override`` when positive);
     empty windows give 0, as in PyTorch."""
     planes, h, w = x.shape
     oh, ow = h_first.shape[0], w_first.shape[0]
     out = np.empty((planes, oh, ow), x.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
                 if h_first[oy] >= h_stop[oy] or w_first[ox] >= w_stop[ox]:
@@ -101,12 +101,12 @@ def average_windows(x, h_first, h_stop, h_div, w_first, w_stop, w_div, divisor_o
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def average_windows_transpose(grad, h_first, h_stop, h_div, w_first, w_stop, w_div, divisor_override, h, w):
     """The adjoint of ``average_windows``: each output's gradient spread evenly over its window."""
     planes, oh, ow = grad.shape
     out = np.zeros((planes, h, w), grad.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
                 if h_first[oy] >= h_stop[oy] or w_first[ox] >= w_stop[ox]:

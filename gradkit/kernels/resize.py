@@ -11,13 +11,13 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def resample(x, h_index, h_weight, w_index, w_weight):
     planes = x.shape[0]
     oh, taps_h = h_index.shape
     ow, taps_w = w_index.shape
     out = np.empty((planes, oh, ow), x.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
                 total = x[p, 0, 0] * 0
@@ -34,13 +34,13 @@ def resample(x, h_index, h_weight, w_index, w_weight):
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def resample_transpose(grad, h_index, h_weight, w_index, w_weight, h, w):
     planes = grad.shape[0]
     oh, taps_h = h_index.shape
     ow, taps_w = w_index.shape
     out = np.zeros((planes, h, w), grad.dtype)
-    for p in numba.prange(planes):
+    for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
                 g = grad[p, oy, ox]
