@@ -11,7 +11,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from bench import common  # noqa: E402
 
-SUITES = ("overhead", "mlp", "cnn", "data_loader")
+SUITES = ("overhead", "mlp", "cnn", "resnet", "memory", "data_loader")
 
 
 def main():
@@ -23,7 +23,7 @@ def main():
     rows = []
     for name in args.suites:
         module = __import__(f"bench.{name}", fromlist=["run"])
-        rows.extend(module.run(rounds=args.rounds))
+        rows.extend(module.run(rounds=args.rounds) if name != "memory" else module.run())
     common.print_table(rows)
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
     path = os.path.join(os.path.dirname(__file__), "results", "latest.json")
