@@ -199,4 +199,7 @@ def build_callbacks(config, run_dir):
         callbacks.append(cb.EarlyStopping(monitor=c["monitor"], patience=c["patience"], restore_best_weights=True))
     if c["progress"]:
         callbacks.append(cb.ProgressBar())
+    if c["tensorboard"]:
+        from gradkit.train import TensorBoardLogger
+        callbacks.append(TensorBoardLogger(os.path.join(run_dir, "tensorboard")))
     return callbacks

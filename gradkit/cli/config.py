@@ -88,6 +88,7 @@ SCHEMA = {
         "monitor": (str, "val_loss", None, "value watched by early stopping and the best checkpoint"),
         "grad_clip_norm": (float, 0.0, _non_negative, "clip the gradient norm (0: off)"),
         "progress": (bool, True, None, "show a progress bar"),
+        "tensorboard": (bool, False, None, "write TensorBoard event files to RUN_DIR/tensorboard"),
     },
 }
 

@@ -273,3 +273,13 @@ def test_schedule_values_and_plot(tmp_path):
     path = plot_schedule(lambda o: optim.lr_scheduler.OneCycleLR(o, 0.5, total_steps=50), 49,
                          str(tmp_path / "schedule.png"))
     assert (tmp_path / "schedule.png").stat().st_size > 0 and path.endswith("schedule.png")
+
+
+def test_step_and_cosine_reject_impossible_periods():
+    import pytest
+    import gradkit as gk
+    opt = gk.optim.SGD([gk.zeros(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="StepLR: step_size must be a positive integer, got -1"):
+        gk.optim.lr_scheduler.StepLR(opt, step_size=-1)
+    with pytest.raises(ValueError, match="CosineAnnealingLR: T_max must be positive, got -5"):
+        gk.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=-5)

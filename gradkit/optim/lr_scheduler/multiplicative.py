@@ -64,7 +64,9 @@ class StepLR(LRScheduler):
     :math:`\eta_t = \eta_0\, \gamma^{\lfloor t / s \rfloor}`."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size = step_size
+        if int(step_size) != step_size or step_size < 1:
+            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        self.step_size = int(step_size)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
