@@ -28,6 +28,9 @@ def plot_history(history, path, title=None):
         ax.set(xlabel="epoch", title=", ".join(metrics))
         ax.legend()
         ax.grid(alpha=0.3)
+    from matplotlib.ticker import MaxNLocator
+    for ax in axes[0]:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     if title:
         fig.suptitle(title)
     return save(fig, path)
