@@ -9,6 +9,7 @@ from gradkit.autograd import (detect_anomaly, enable_grad, inference_mode, is_gr
 from gradkit.ops import *  # noqa: F401,F403
 from gradkit.serialization import load, save
 from gradkit import nn, optim, data, train  # noqa: E402  (the packages users reach as gk.nn, gk.optim, ...)
+from gradkit import onnx  # noqa: E402  (imports the onnx package itself only when used)
 
 __version__ = "0.1.0"
 half = float16
