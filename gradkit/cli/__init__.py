@@ -4,6 +4,7 @@
     gradkit evaluate RUN_DIR
     gradkit predict RUN_DIR INPUT.npy ...
     gradkit summary (CONFIG.toml | RUN_DIR)
+    gradkit export RUN_DIR model.onnx [--opset N]
     gradkit plot activations OUT.png [NAME ...]
     gradkit plot schedule NAME OUT.png [--steps N] [--lr LR] [--set key=value ...]
     gradkit plot run RUN_DIR
@@ -34,6 +35,10 @@ def _parser():
     predict.add_argument("inputs", nargs="+")
     summary = commands.add_parser("summary", help="layer-by-layer table of a configuration's or run's model")
     summary.add_argument("target", help="a TOML configuration or a run folder")
+    export = commands.add_parser("export", help="export a run's best model to ONNX (dynamic batch size)")
+    export.add_argument("run_dir")
+    export.add_argument("output", help="the .onnx file to write")
+    export.add_argument("--opset", type=int, default=17)
     _add_plot_parser(commands)
     return parser
 
@@ -73,6 +78,8 @@ def main(argv=None):
             commands.summary(args.target)
         elif args.command == "plot":
             _plot(commands, args)
+        elif args.command == "export":
+            commands.export(args.run_dir, args.output, args.opset)
     except ConfigError as error:
         print(f"gradkit {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE

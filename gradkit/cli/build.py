@@ -132,13 +132,22 @@ def _layers(specs):
     return nn.Sequential(*layers)
 
 
+def parameter_layers(model):
+    """The model's parameters grouped by layer, in order: per module with parameters, or per graph
+    node for an imported ONNX model (which holds all its parameters itself)."""
+    if hasattr(model, "parameter_groups"):
+        return [params for _, params in model.parameter_groups()]
+    return [list(m.parameters(recurse=False)) for m in model.modules()
+            if any(True for _ in m.parameters(recurse=False))]
+
+
 def freeze_all_but_last(model, trainable_layers):
-    """Fine-tuning: keep only the last ``trainable_layers`` modules with parameters trainable."""
+    """Fine-tuning: keep only the last ``trainable_layers`` layers with parameters trainable."""
     if trainable_layers < 0:
         return
-    owners = [m for m in model.modules() if any(True for _ in m.parameters(recurse=False))]
-    for module in owners[:len(owners) - trainable_layers]:
-        for p in module.parameters(recurse=False):
+    layers = parameter_layers(model)
+    for params in layers[:max(0, len(layers) - trainable_layers)]:
+        for p in params:
             p.requires_grad_(False)
 
 

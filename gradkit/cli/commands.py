@@ -124,6 +124,17 @@ def predict(run_dir, inputs):
             print(f"{path}: class {int(row.argmax())} (p={row.max():.3f})")
 
 
+def export(run_dir, output, opset=17):
+    """Write the run's best model as ONNX, with a dynamic batch dimension; fine-tune it later with
+    ``gradkit train --set model.name=onnx --set model.path=OUTPUT``."""
+    import gradkit as gk
+    config, model, (_, _, test_loader) = _load_run(run_dir)
+    sample, _ = next(iter(test_loader))
+    gk.onnx.export(model, (sample[:1],), output, input_names=["input"], output_names=["logits"],
+                   dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset)
+    print(f"gradkit export: {config['model']['name']} from {run_dir} -> {output} (opset {opset})")
+
+
 def summary(target):
     if os.path.isdir(target):
         config = run_config.load(os.path.join(target, CONFIG_FILE))

@@ -131,6 +131,19 @@ class OnnxModule(Module):
         outputs = tuple(env[name] for name in self.output_names)
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def parameter_groups(self):
+        """The trainable parameters grouped by the node that first uses them, in graph order: the
+        "layers" of an imported model, for freezing all but the last ones when fine-tuning."""
+        groups, seen = [], set()
+        for context, input_names, _, _ in self._nodes:
+            params = [self._parameters[self._initializer_attrs[name]] for name in input_names
+                      if name in self._initializer_attrs and self._initializer_attrs[name] in self._parameters
+                      and name not in seen]
+            seen.update(input_names)
+            if params:
+                groups.append((str(context), params))
+        return groups
+
     def extra_repr(self):
         return f"'{self.source}', opset {self.opset}, {len(self._nodes)} nodes"
 
