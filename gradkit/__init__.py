@@ -10,6 +10,7 @@ from gradkit.ops import *  # noqa: F401,F403
 from gradkit.serialization import load, save
 from gradkit import nn, optim, data, train  # noqa: E402  (the packages users reach as gk.nn, gk.optim, ...)
 from gradkit import onnx  # noqa: E402  (imports the onnx package itself only when used)
+from gradkit import analysis, viz  # noqa: E402  (matplotlib is imported only when a plot is drawn)
 
 __version__ = "0.1.0"
 half = float16

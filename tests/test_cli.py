@@ -72,3 +72,9 @@ def test_corrupt_checkpoint_is_named(tmp_path, capsys):
     (out / "last.ckpt").write_bytes(data[: len(data) // 2])
     assert main(["train", "--resume", str(out)]) == 1
     assert "last.ckpt" in capsys.readouterr().err
+
+
+def test_config_reference_is_generated_from_the_schema():
+    from pathlib import Path
+    from gradkit.cli.config import schema_markdown
+    assert (Path(__file__).parent.parent / "docs" / "config.md").read_text() == schema_markdown()

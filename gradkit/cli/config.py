@@ -224,3 +224,30 @@ def to_toml(config, prefix=""):
         if isinstance(v, dict):
             lines += ["", f"[{prefix}{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
     return "\n".join(lines) + "\n"
+
+
+def schema_markdown():
+    """The configuration reference (docs/config.md), generated from :data:`SCHEMA`."""
+    def rows(schema, prefix):
+        for key, spec in schema.items():
+            if isinstance(spec, dict):
+                yield from rows(spec, f"{prefix}{key}.")
+                continue
+            expected, default, check, help_text = spec
+            allowed = f" ({_describe(check)})" if check is not None else ""
+            yield f"| `{prefix}{key}` | {expected.__name__}{allowed} | `{to_toml({'v': default})[4:].strip()}` | {help_text} |"
+    lines = ["# `gradkit train` configuration", "",
+             "A TOML file with these keys (all optional; tables in brackets, e.g. `[optimizer]`). The same",
+             "keys can be set on the command line with `--set key.sub=value` (TOML syntax for the value).",
+             "Unknown keys, wrong types and impossible values are all reported together before anything runs.",
+             "This page is generated from `gradkit/cli/config.py` (`python -m gradkit.cli.config`).", "",
+             "| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    return "\n".join(lines + list(rows(SCHEMA, ""))) + "\n"
+
+
+if __name__ == "__main__":
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "config.md")
+    with open(path, "w") as f:
+        f.write(schema_markdown())
+    print(f"written {os.path.normpath(path)}")
