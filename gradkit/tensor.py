@@ -278,19 +278,27 @@ class Tensor:
         self.data[...] = array
         return self
 
+    def _update(self, op, ufunc, other):
+        # One pass writing straight into ``data``: an optimizer step runs this on every parameter, and
+        # ``data[...] = data - other`` would allocate a temporary and copy it back (two extra passes).
+        # The result is computed in the promoted dtype and cast back, exactly as that assignment did.
+        self._check_inplace(op)
+        ufunc(self.data, other, out=self.data, casting="unsafe")
+        return self
+
     def add_(self, other, alpha=1):
         other = _raw(other)
-        return self._assign("add_", self.data + (other if alpha == 1 else alpha * other))
+        return self._update("add_", np.add, other if alpha == 1 else alpha * other)
 
     def sub_(self, other, alpha=1):
         other = _raw(other)
-        return self._assign("sub_", self.data - (other if alpha == 1 else alpha * other))
+        return self._update("sub_", np.subtract, other if alpha == 1 else alpha * other)
 
     def mul_(self, other):
-        return self._assign("mul_", self.data * _raw(other))
+        return self._update("mul_", np.multiply, _raw(other))
 
     def div_(self, other):
-        return self._assign("div_", self.data / _raw(other))
+        return self._update("div_", np.true_divide, _raw(other))
 
     def pow_(self, exponent):
         return self._assign("pow_", self.data ** _raw(exponent))

@@ -78,7 +78,7 @@ class Node:
                 f"Trying to backward through the graph a second time (in {self.name()}): the values saved "
                 "for backward were freed after the first backward. Pass retain_graph=True to the first "
                 "backward() or autograd.grad() call if you need to backward through the graph again.")
-        return tuple(self._unpack(entry) for entry in self._saved)
+        return tuple([self._unpack(entry) for entry in self._saved])
 
     def _unpack(self, entry):
         kind, value, version = entry
@@ -142,7 +142,8 @@ class Function:
         ctx = Node(cls)
         raw = cls.forward(ctx, *arrays, **kwargs)
         if _grad_state.grad_enabled:
-            needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            # (A list built then frozen is cheaper than a generator: this runs for every op call.)
+            needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             if True in needs:
                 return _record(ctx, args, needs, raw)
         if type(raw) is tuple:
@@ -153,22 +154,24 @@ class Function:
 def _record(ctx, args, needs, raw):
     """Link the op's node into the graph: edges to its inputs, outputs pointing back to it."""
     ctx.needs_input_grad = needs
-    ctx.next_edges = tuple(((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0)) if need else None
-                           for a, need in zip(args, needs))
+    ctx.next_edges = tuple([((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0)) if need else None
+                            for a, need in zip(args, needs)])
     single = type(raw) is not tuple
     outputs = (raw,) if single else raw
-    results = []
-    for i, out in enumerate(outputs):
-        array = out if type(out) is np.ndarray else _as_array(out)
-        differentiable = array.dtype.kind in "fc" and id(out) not in ctx._non_differentiable
-        results.append(Tensor._make(array, differentiable, ctx if differentiable else None, i))
-    ctx._outputs_meta = tuple((r.data.shape, r.data.dtype) for r in results)
+    results = tuple([_output_tensor(ctx, out, i) for i, out in enumerate(outputs)])
+    ctx._outputs_meta = tuple([(r.data.shape, r.data.dtype) for r in results])
     if ctx._to_save is not None:
         ctx._saved = _resolve_saved(ctx, ctx._to_save, args, outputs, results)
         ctx._to_save = None
     if _grad_state.anomaly_enabled:
         ctx._stack = traceback.format_stack()[:-2]
-    return results[0] if single else tuple(results)
+    return results[0] if single else results
+
+
+def _output_tensor(ctx, out, output_nr):
+    array = out if type(out) is np.ndarray else _as_array(out)
+    differentiable = array.dtype.kind in "fc" and id(out) not in ctx._non_differentiable
+    return Tensor._make(array, differentiable, ctx if differentiable else None, output_nr)
 
 
 def _as_array(out):

@@ -7,6 +7,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
+from gradkit.autograd.grad_mode import state as _grad_state
 from gradkit.ops import elementwise as ew
 from gradkit.tensor import Tensor
 
@@ -134,6 +135,43 @@ class _SpreadClass(Function):
         return _PickClass.apply(grad, ctx.index, ctx.scale), None, None, None
 
 
+class _CrossEntropyIndices(Function):
+    r"""Cross-entropy of logits x (N, C) at class indices, reduced to a scalar, as one primitive:
+    :math:`\sum_n s_n \log\operatorname{softmax}(x_n)_{t_n}` with :math:`s_n = -w_{t_n} / \text{denominator}`.
+
+    The composite (log-softmax, pick, sum) is three nodes and as many (N, C) temporaries each way; this
+    is one node whose gradient is :math:`-s_n (\operatorname{softmax}(x_n) - \text{onehot}(t_n))`, the
+    step every classifier takes. The forward repeats log_softmax's arithmetic, so values match the
+    composite bit for bit.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index, scale):
+        xp = backend.array_module(x)
+        logp = x - x.max(axis=1, keepdims=True)
+        logp -= xp.log(xp.exp(logp).sum(axis=1, keepdims=True))
+        ctx.index, ctx.scale = index, scale
+        ctx.save_for_backward(x, logp)  # logp is a constant of the backward graph, freed after backward
+        picked = xp.take_along_axis(logp, index[:, None], axis=1)[:, 0]
+        return (picked * scale).sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, logp = ctx.saved_tensors
+        if _grad_state.grad_enabled:
+            # create_graph: build the gradient from Tensor ops on x itself, so it is differentiable again.
+            from gradkit.ops.activation import softmax
+            onehot = np.zeros(x.shape, dtype=x.dtype)
+            np.put_along_axis(onehot, ctx.index[:, None], 1, axis=1)
+            coef = (grad * Tensor._make(ctx.scale)).reshape(-1, 1)
+            return (Tensor._make(onehot) - softmax(x, dim=1)) * coef, None, None
+        coef = ctx.scale * grad.data
+        grad_x = backend.array_module(logp.data).exp(logp.data)  # softmax(x)
+        grad_x *= -coef[:, None]
+        grad_x[np.arange(len(coef)), ctx.index] += coef
+        return Tensor._make(grad_x), None, None
+
+
 def _class_targets(op, input, target, weight, ignore_index):
     """Validate index targets; return (safe index array, per-element weight array with 0 where ignored)."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -159,6 +197,13 @@ def _class_targets(op, input, target, weight, ignore_index):
     return index, w, ignored
 
 
+def _mean_scale(w, dtype):
+    """The factors of ``'mean'`` reduction: ``-w / sum(w)`` (NaN when every target is ignored, as in PyTorch)."""
+    total = w.sum()
+    scale = -w / total if total != 0 else -w * np.float32(np.nan)
+    return scale.astype(dtype)
+
+
 def _batched(input, target):
     """Unbatched inputs (C,) with a scalar target become a batch of one."""
     if input.ndim == 1:
@@ -178,9 +223,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         raise ValueError(f"nll_loss: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     index, w, _ = _class_targets("nll_loss", input, target, weight, ignore_index)
     if reduction == "mean":
-        total = w.sum()
-        scale = -w / total if total != 0 else -w * np.float32(np.nan)
-        return _PickClass.apply(input, index, scale.astype(input.dtype)).sum()
+        return _PickClass.apply(input, index, _mean_scale(w, input.dtype)).sum()
     loss = _PickClass.apply(input, index, -w)
     if reduction == "sum":
         return loss.sum()
@@ -206,6 +249,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     input, target, unbatched = _batched(input, target)
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
+    if input.ndim == 2 and label_smoothing == 0 and reduction != "none":
+        # The common classifier loss: one fused node instead of log-softmax + NLL (same numbers).
+        index, w, _ = _class_targets("cross_entropy", input, target, weight, ignore_index)
+        scale = _mean_scale(w, input.dtype) if reduction == "mean" else -w
+        return _CrossEntropyIndices.apply(input, index, scale)
     logp = log_softmax(input, dim=1)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing == 0:

@@ -202,3 +202,36 @@ def test_loss_errors_name_the_loss_and_shapes():
 def test_nll_gradcheck_and_second_order():
     x, y = randn(4, 3).astype(np.float64), labels(4, classes=3)
     gradcheck(lambda a: F.cross_entropy(a, gk.tensor(y), label_smoothing=0.1), [x], second_order=True)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("kwargs", [{}, {"ignore_index": 1}, {"weight": np.linspace(0.5, 2, 4).astype(np.float32)}],
+                         ids=["plain", "ignore", "weight"])
+def test_fused_cross_entropy_matches_composite(kwargs, reduction):
+    # 2-D logits with index targets take the fused primitive; log_softmax + nll_loss is the composite.
+    from gradkit.ops.loss import _CrossEntropyIndices
+    x, y = randn(6, 4, seed=3), labels(6, classes=4, seed=3)
+    fused_x, composite_x = gk.tensor(x, requires_grad=True), gk.tensor(x, requires_grad=True)
+    fused = F.cross_entropy(fused_x, gk.tensor(y), reduction=reduction, **_kw(kwargs, gk))
+    composite = F.nll_loss(F.log_softmax(composite_x, dim=1), gk.tensor(y), reduction=reduction, **_kw(kwargs, gk))
+    assert fused.grad_fn.function is _CrossEntropyIndices
+    assert fused.item() == composite.item()
+    fused.backward()
+    composite.backward()
+    np.testing.assert_allclose(fused_x.grad.numpy(), composite_x.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+    # create_graph: the fused backward is built from Tensor ops, so second derivatives agree too.
+    v = gk.tensor(randn(6, 4, seed=4))
+    hvp = []
+    for loss_fn in (lambda a: F.cross_entropy(a, gk.tensor(y), reduction=reduction, **_kw(kwargs, gk)),
+                    lambda a: F.nll_loss(F.log_softmax(a, dim=1), gk.tensor(y), reduction=reduction,
+                                         **_kw(kwargs, gk))):
+        a = gk.tensor(x.astype(np.float64), requires_grad=True)
+        g, = gk.autograd.grad(loss_fn(a), [a], create_graph=True)
+        hvp.append(gk.autograd.grad((g * v).sum(), [a])[0].numpy())
+    np.testing.assert_allclose(hvp[0], hvp[1], rtol=1e-10, atol=1e-12)
+
+
+def test_fused_cross_entropy_gradcheck_second_order():
+    x, y = randn(5, 3, seed=2).astype(np.float64), labels(5, classes=3, seed=2)
+    gradcheck(lambda a: F.cross_entropy(a, gk.tensor(y)), [x], second_order=True)
