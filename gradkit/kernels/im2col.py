@@ -33,8 +33,9 @@ def scratch(size, dtype, xp):
     im2col buffers are 9x (for 3x3 kernels) the size of their input and live only during one
     product. Allocated afresh in a training step, among other large arrays, they page-fault on
     every 4 KiB (measured: a 14 MB buffer took about twice as long to fill as a reused one), so the
-    largest one is kept per thread. The caller must be done with it before the next call in the
-    same thread.
+    largest one is kept per thread. It lives as long as the thread, so callers keep requests small
+    (convolution asks for slices of the batch, see ``gradkit.ops.conv._COLS_BUDGET_BYTES``). The
+    caller must be done with it before the next call in the same thread.
     """
     key = (xp.__name__, str(dtype))
     buffers = getattr(_scratch, "buffers", None)

@@ -12,13 +12,23 @@ Indices follow PyTorch: the flat position ``iy * W + ix`` inside the (unpadded) 
 import numba
 import numpy as np
 
+from gradkit.kernels.pool_tiles import index_dtype
+
+
+def max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step, index_type=None):
+    """Window maxima of ``x`` (planes, H, W) and the flat in-plane index of each; the indices are of
+    ``index_type`` (by default the smallest that fits, see :func:`index_dtype`)."""
+    planes, h, w = x.shape
+    index_type = index_dtype(h * w) if index_type is None else np.dtype(index_type)
+    indices = np.empty((planes, h_first.shape[0], w_first.shape[0]), index_type)
+    return _max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step, indices), indices
+
 
 @numba.njit(cache=True)
-def max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step):
+def _max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step, indices):
     planes, h, w = x.shape
     oh, ow = h_first.shape[0], w_first.shape[0]
     out = np.empty((planes, oh, ow), x.dtype)
-    indices = np.empty((planes, oh, ow), np.int64)
     for p in range(planes):
         for oy in range(oh):
             for ox in range(ow):
@@ -34,7 +44,7 @@ def max_windows(x, h_first, h_stop, h_step, w_first, w_stop, w_step):
                             best_index = iy * w + ix
                 out[p, oy, ox] = best
                 indices[p, oy, ox] = best_index
-    return out, indices
+    return out
 
 
 @numba.njit(cache=True)

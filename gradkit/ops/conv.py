@@ -12,7 +12,7 @@ one GEMM over an im2col buffer (see :mod:`gradkit.kernels.im2col` for the layout
 made by measurement: at stride 1 the input gradient runs as a convolution with the flipped kernel
 (im2col + GEMM beats GEMM + the overlapping additions of col2im), and depthwise convolution
 (``groups == in_channels``) runs as direct loops (:mod:`gradkit.kernels.depthwise`). The forward
-keeps its im2col buffer for the weight gradient only when the weight requires grad.
+keeps no im2col buffer: the weight gradient rebuilds it in backward (see ``_Conv.forward``).
 
 Shapes (2-D; 1-D drops H):
 
@@ -28,7 +28,6 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
-from gradkit.autograd.grad_mode import state as grad_state
 from gradkit.kernels.im2col import col2im, im2col
 from gradkit.ops.elementwise import add
 from gradkit.ops.shape import reshape, sum_to
@@ -72,8 +71,28 @@ def _depthwise_args(geometry):
     return sh, sw, top, left, dh, dw
 
 
-def conv_arrays(x, weight, bias, geometry, out_hw, keep_cols=False):
-    """The convolution, and its im2col buffer if ``keep_cols`` (else the buffer is scratch, reused)."""
+# Largest im2col buffer built at once on the CPU. A whole batch's buffer is kH kW times the input
+# (29 MB for the 64-channel input gradient of the CNN bench, 36 MB in the ResNet bench), and as the
+# per-thread scratch it stayed that large for the life of the process. Running the GEMMs over
+# slices of the batch bounds it: each image's columns are independent in the forward and input
+# gradient (same numbers), and the weight gradient, a sum over images, adds the slices' partial
+# products as BLAS adds its own blocks of the long dimension. Slices of 8 MB keep the GEMMs large
+# (thousands of columns per slice in the benchmarks) and measured no slower than one GEMM over the batch.
+_COLS_BUDGET_BYTES = 8 << 20
+
+
+def _batch_slices(x, rows_per_image):
+    """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES``
+    (one slice on GPUs, where one large GEMM is best and memory is not the scratch's concern)."""
+    n = x.shape[0]
+    per_image = rows_per_image * x.dtype.itemsize
+    step = max(1, n if type(x) is not np.ndarray else min(n, _COLS_BUDGET_BYTES // max(per_image, 1)))
+    # An empty batch still gets one (empty) slice, so the weight gradient comes out as zeros.
+    return [slice(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
+
+
+def conv_arrays(x, weight, bias, geometry, out_hw):
+    """The convolution; its im2col buffer is this thread's scratch, free again on return."""
     xp = backend.array_module(x)
     n = x.shape[0]
     c_out = weight.shape[0]
@@ -83,18 +102,19 @@ def conv_arrays(x, weight, bias, geometry, out_hw, keep_cols=False):
                                                      *_depthwise_args(geometry), *out_hw)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
-        return out, None
-    cols = _im2col(x, geometry, weight.shape[2:], out_hw, reuse=not keep_cols)   # (C_in k_H k_W, N H_out W_out)
+        return out
     weight2d = weight.reshape(g, c_out // g, -1)
-    out2d = weight2d[0] @ cols if g == 1 else xp.matmul(weight2d, _grouped(cols, g)).reshape(c_out, -1)
-    # The GEMM gives channel-major (C_out, N, H_out, W_out); one pass puts N first and adds the bias.
     out = xp.empty((n, c_out) + tuple(out_hw), x.dtype)
-    channel_major = out2d.reshape((c_out, n) + tuple(out_hw)).transpose(1, 0, 2, 3)
-    if bias is None:
-        out[...] = channel_major
-    else:
-        xp.add(channel_major, bias.reshape(1, -1, 1, 1), out=out)
-    return out, cols if keep_cols else None
+    for part in _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1]):
+        cols = _im2col(x[part], geometry, weight.shape[2:], out_hw, reuse=True)   # (C_in kH kW, n H_out W_out)
+        out2d = weight2d[0] @ cols if g == 1 else xp.matmul(weight2d, _grouped(cols, g)).reshape(c_out, -1)
+        # The GEMM gives channel-major (C_out, n, H_out, W_out); one pass puts n first and adds the bias.
+        channel_major = out2d.reshape((c_out, -1) + tuple(out_hw)).transpose(1, 0, 2, 3)
+        if bias is None:
+            out[part] = channel_major
+        else:
+            xp.add(channel_major, bias.reshape(1, -1, 1, 1), out=out[part])
+    return out
 
 
 def _flipped_transposed(weight, groups):
@@ -118,56 +138,67 @@ def conv_input_grad_arrays(grad, weight, geometry, in_hw):
         # kernel): im2col + GEMM is faster than GEMM + col2im, whose additions overlap.
         (dh, dw), (top, _, left, _) = geometry.dilation, geometry.padding
         flipped = Geometry((1, 1), ((kh - 1) * dh - top, 0, (kw - 1) * dw - left, 0), (dh, dw), g)
-        return conv_arrays(grad, _flipped_transposed(weight, g), None, flipped, tuple(in_hw))[0]
-    grad2d = _channel_major(grad)                                               # (C_out, N H_out W_out)
+        return conv_arrays(grad, _flipped_transposed(weight, g), None, flipped, tuple(in_hw))
     weight2d = weight.reshape(g, c_out // g, -1)
-    if g == 1:
-        cols = weight2d[0].T @ grad2d                                           # (C_in k_H k_W, N H_out W_out)
-    else:
-        cols = xp.matmul(weight2d.transpose(0, 2, 1), _grouped(grad2d, g)).reshape(-1, grad2d.shape[1])
-    return col2im(cols, (n, c_in_per_group * g) + tuple(in_hw), (kh, kw), geometry.stride, geometry.padding,
-                  geometry.dilation, grad.shape[2:])
+    grad_x = xp.empty((n, c_in_per_group * g) + tuple(in_hw), grad.dtype)
+    for part in _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3]):
+        grad2d = _channel_major(grad[part])                                     # (C_out, n H_out W_out)
+        if g == 1:
+            cols = weight2d[0].T @ grad2d                                       # (C_in k_H k_W, n H_out W_out)
+        else:
+            cols = xp.matmul(weight2d.transpose(0, 2, 1), _grouped(grad2d, g)).reshape(-1, grad2d.shape[1])
+        grad_x[part] = col2im(cols, grad_x[part].shape, (kh, kw), geometry.stride, geometry.padding,
+                              geometry.dilation, grad.shape[2:])
+    return grad_x
 
 
-def conv_weight_grad_arrays(x, grad, geometry, kernel_hw, cols=None):
+def conv_weight_grad_arrays(x, grad, geometry, kernel_hw):
     xp = backend.array_module(x)
     c_out = grad.shape[1]
     g = geometry.groups
     if _depthwise(geometry, x.shape[1], x):
         return _depthwise_kernels().depthwise_weight_grad(np.ascontiguousarray(x), np.ascontiguousarray(grad),
                                                           *kernel_hw, *_depthwise_args(geometry))
-    if cols is None:
-        cols = _im2col(x, geometry, kernel_hw, grad.shape[2:], reuse=True)
     # The transposed product cols @ grad_rows, (K, N H W) @ (N H W, C_out), measures about 1.4x
     # faster than grad2d @ cols.T with the long dimension inside; only the small result is transposed.
-    grad_rows = xp.ascontiguousarray(grad.transpose(0, 2, 3, 1)).reshape(-1, c_out)    # (N H_out W_out, C_out)
-    if g == 1:
-        weight2d = (cols @ grad_rows).T
-    else:
-        per_group = grad_rows.reshape(-1, g, c_out // g).transpose(1, 0, 2)            # (g, N H W, C_out/g)
-        weight2d = xp.matmul(_grouped(cols, g), per_group).transpose(0, 2, 1)
+    weight2d = None
+    for part in _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3]):
+        cols = _im2col(x[part], geometry, kernel_hw, grad.shape[2:], reuse=True)
+        grad_rows = xp.ascontiguousarray(grad[part].transpose(0, 2, 3, 1)).reshape(-1, c_out)   # (n H W, C_out)
+        if g == 1:
+            partial = cols @ grad_rows
+        else:
+            per_group = grad_rows.reshape(-1, g, c_out // g).transpose(1, 0, 2)              # (g, n H W, C_out/g)
+            partial = xp.matmul(_grouped(cols, g), per_group)
+        if weight2d is None:
+            weight2d = partial
+        else:
+            weight2d += partial
+    weight2d = weight2d.T if g == 1 else weight2d.transpose(0, 2, 1)
     return xp.ascontiguousarray(weight2d).reshape(c_out, x.shape[1] // g, *kernel_hw)
 
 
 # ----- the three primitives ------------------------------------------------------------------------------
 class _Conv(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, geometry, out_hw, keep_cols=False):
+    def forward(ctx, x, weight, bias, geometry, out_hw):
         ctx.geometry = geometry
-        out, cols = conv_arrays(x, weight, bias, geometry, out_hw, keep_cols)
-        # The weight gradient reads the same im2col buffer: keeping it trades memory for a second
-        # im2col pass, and is only done when the weight will need a gradient.
-        ctx.save_for_backward(x, weight, cols)
+        out = conv_arrays(x, weight, bias, geometry, out_hw)
+        # The weight gradient reads the same im2col buffer, but it is not kept: it is kH kW times
+        # the input (9x for 3x3), and keeping one per layer until backward was most of the peak
+        # memory of training (ResNet bench: 120 of 175 MB live after forward). Rebuilding it in
+        # backward costs one strided copy into the warm scratch buffer, against allocating (and
+        # page-faulting) a fresh buffer per layer in forward: the ResNet bench step got faster.
+        ctx.save_for_backward(x, weight)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, cols = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         geometry = ctx.geometry
         grad_x = _ConvInputGrad.apply(grad, weight, geometry=geometry, in_hw=x.shape[2:]) if need_x else None
-        grad_w = _ConvWeightGrad.apply(x, grad, geometry=geometry, kernel_hw=weight.shape[2:],
-                                       cols=None if cols is None else cols.data) if need_w else None
+        grad_w = _ConvWeightGrad.apply(x, grad, geometry=geometry, kernel_hw=weight.shape[2:]) if need_w else None
         grad_b = reshape(sum_to(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],)) if need_b else None
         return grad_x, grad_w, grad_b
 
@@ -191,10 +222,10 @@ class _ConvInputGrad(Function):
 
 class _ConvWeightGrad(Function):
     @staticmethod
-    def forward(ctx, x, grad, geometry, kernel_hw, cols=None):
+    def forward(ctx, x, grad, geometry, kernel_hw):
         ctx.geometry = geometry
         ctx.save_for_backward(x, grad)
-        return conv_weight_grad_arrays(x, grad, geometry, tuple(kernel_hw), cols)
+        return conv_weight_grad_arrays(x, grad, geometry, tuple(kernel_hw))
 
     @staticmethod
     def backward(ctx, grad_grad):
@@ -284,18 +315,17 @@ def _convnd(op, dims, input, weight, bias, stride, padding, dilation, groups):
             raise ValueError(f"{op}: kernel size {kernel} (dilated to {reach}) is larger than the padded input "
                              f"size {size + lo + hi} (input {tuple(input.shape)}, padding {padding!r})")
         out_size.append((size + lo + hi - reach) // s + 1)
-    keep_cols = weight.requires_grad and grad_state.grad_enabled
     # 1-D runs as 2-D with a unit height: one code path, same numbers.
     if dims == 1:
         geometry = Geometry((1,) + stride, (0, 0) + pads[0], (1,) + dilation, int(groups))
         x = reshape(input, (batched_shape[0], channels, 1, spatial[0]))
         w = reshape(weight, (weight.shape[0], weight.shape[1], 1, kernel[0]))
-        out = _Conv.apply(x, w, bias, geometry=geometry, out_hw=(1, out_size[0]), keep_cols=keep_cols)
+        out = _Conv.apply(x, w, bias, geometry=geometry, out_hw=(1, out_size[0]))
         out = reshape(out, (batched_shape[0], weight.shape[0], out_size[0]))
     else:
         geometry = Geometry(stride, pads[0] + pads[1], dilation, int(groups))
         x = reshape(input, batched_shape) if unbatched else input
-        out = _Conv.apply(x, weight, bias, geometry=geometry, out_hw=tuple(out_size), keep_cols=keep_cols)
+        out = _Conv.apply(x, weight, bias, geometry=geometry, out_hw=tuple(out_size))
     return reshape(out, tuple(out.shape[1:])) if unbatched else out
 
 

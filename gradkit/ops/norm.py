@@ -97,17 +97,20 @@ class _Normalize(Function):
         ctx.attrs = (view, axes, affine, eps, count)
         ctx.input_shape = x.shape
         ctx.param_shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
-        # x - mean is kept (one array of the input's size): the backward needs no recomputation and
-        # avoids the cancellation of the shortcut sum(g x) - mean sum(g).
-        ctx.save_for_backward(x, weight, centred, invstd)
+        # Only the input and the small statistics are kept. The backward needs x - mean (using it
+        # avoids the cancellation of the shortcut sum(g x) - mean sum(g)), but keeping it alongside
+        # the input doubled this op's memory until backward; recomputing it there is one pass and
+        # gives the same bits, since it is the same subtraction of the same arrays.
+        ctx.save_for_backward(x, weight, mean, invstd)
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight, centred, invstd = ctx.saved_tensors
+        x, weight, mean, invstd = ctx.saved_tensors
         if _grad_state.grad_enabled:
             return _normalize_backward_graph(ctx, grad, x, weight)
-        return _normalize_backward_fused(ctx, grad.data, None if weight is None else weight.data, centred.data,
+        centred = x.data.reshape(ctx.attrs[0]) - mean.data
+        return _normalize_backward_fused(ctx, grad.data, None if weight is None else weight.data, centred,
                                          invstd.data)
 
 
@@ -122,7 +125,8 @@ def _update_running_stats(mean, unbiased_var, running_mean, running_var, momentu
 
 
 def _normalize_backward_fused(ctx, g, weight, centred, invstd):
-    r"""Gradients on raw arrays, with :math:`c = x - \mathrm{E}[x]` saved by forward and :math:`d = \gamma g`:
+    r"""Gradients on raw arrays, with :math:`c = x - \mathrm{E}[x]` (recomputed by the caller, which hands
+    it over to be overwritten) and :math:`d = \gamma g`:
 
     .. math::
         \frac{\partial L}{\partial x} = \sigma^{-1}\big(d - \overline{d} - c\, \sigma^{-2}\, \overline{d c}\big)
@@ -149,22 +153,6 @@ def _normalize_backward_fused(ctx, g, weight, centred, invstd):
         d = g * gamma
         sum_d, sum_dc = _reduce(d, axes), _reduce(d, axes, centred)
     grad_x = grad_weight = grad_bias = None
-    if need_x:
-        if factored:      # sums of g, not d: gamma joins the final scale
-            grad_x = centred * (-invstd * invstd * sum_dc / count)
-            grad_x += g
-            grad_x -= sum_d / count
-            grad_x *= invstd if gamma is None else invstd * gamma
-        elif rows_share_weight:
-            grad_x = centred * (-invstd ** 3 * sum_dc / count)
-            grad_x -= invstd * sum_d / count
-            grad_x += g * (invstd * gamma)
-        else:
-            grad_x = centred * (-invstd * invstd * sum_dc / count)
-            grad_x += d
-            grad_x -= sum_d / count
-            grad_x *= invstd
-        grad_x = Tensor._make(grad_x.reshape(ctx.input_shape))
     if need_weight:   # the sum over the parameter's axes of g * xhat, xhat = c / sigma
         if rows_share_weight:
             grad_weight = _sum(row_gc * invstd, param_axes)
@@ -173,6 +161,27 @@ def _normalize_backward_fused(ctx, g, weight, centred, invstd):
             scaled *= invstd
             grad_weight = _reduce(scaled, param_axes)
         grad_weight = Tensor._make(grad_weight.reshape(weight_shape))
+    if need_x:
+        # ``centred`` is this backward's own array and nothing reads it after this point (the weight
+        # gradient above is done): the input gradient is built in it, saving one input-sized array.
+        if factored:      # sums of g, not d: gamma joins the final scale
+            grad_x = centred
+            grad_x *= -invstd * invstd * sum_dc / count
+            grad_x += g
+            grad_x -= sum_d / count
+            grad_x *= invstd if gamma is None else invstd * gamma
+        elif rows_share_weight:
+            grad_x = centred
+            grad_x *= -invstd ** 3 * sum_dc / count
+            grad_x -= invstd * sum_d / count
+            grad_x += g * (invstd * gamma)
+        else:
+            grad_x = centred
+            grad_x *= -invstd * invstd * sum_dc / count
+            grad_x += d
+            grad_x -= sum_d / count
+            grad_x *= invstd
+        grad_x = Tensor._make(grad_x.reshape(ctx.input_shape))
     if need_bias:
         grad_bias = _sum(row_g, param_axes) if affine[-1] == 1 else _reduce(g, param_axes)
         grad_bias = Tensor._make(grad_bias.reshape(bias_shape))

@@ -2,7 +2,10 @@ r"""Pooling: max (with PyTorch's argmax indices), average and adaptive, 1-D and 
 
 Every pooling window is separable (a range of rows times a range of columns), so one pair of
 kernels in :mod:`gradkit.kernels.pool` serves strided, padded, dilated, ceil-mode and adaptive
-pooling; this file only computes the windows. Backward passes are primitives too, paired with
+pooling; this file only computes the windows. Tiled windows (stride = kernel, no padding or
+dilation: ``MaxPool2d(2)``, global average pooling) take NumPy paths instead
+(:mod:`gradkit.kernels.pool_tiles`), which spare a plain CNN the memory of numba's runtime. Backward
+passes are primitives too, paired with
 their adjoints, so gradients of any order are exact:
 
 - max pooling's backward scatters the gradient to the argmax of each window (PyTorch's tie rule:
@@ -30,6 +33,25 @@ def _kernels():
     return pool
 
 
+def _tiles():
+    from gradkit.kernels import pool_tiles
+    return pool_tiles
+
+
+def _max_windows_of(planes, windows):
+    """Window maxima and indices of ``planes``: tiled windows in NumPy (no numba runtime, see
+    :mod:`gradkit.kernels.pool_tiles`), any other window, or a NaN maximum, in the loop kernel.
+    Also says whether the windows are disjoint, so that the backward scatter needs no additions."""
+    tiles = _tiles()
+    kh, kw = tiles.tile(*windows[:3]), tiles.tile(*windows[3:])
+    if kh and kw:
+        found = tiles.max_tiles(planes, len(windows[0]), len(windows[3]), kh, kw,
+                                tiles.index_dtype(planes.shape[1] * planes.shape[2]))
+        if found is not None:
+            return (*found, True)
+    return (*_kernels().max_windows(planes, *windows), False)
+
+
 def _planes(x):
     """``(N, C, H, W)`` as contiguous ``(N C, H, W)``."""
     return np.ascontiguousarray(x).reshape((-1,) + x.shape[-2:])
@@ -37,49 +59,57 @@ def _planes(x):
 
 # ----- primitives ------------------------------------------------------------------------------------------
 class _MaxPool(Function):
-    """Window maxima and their flat indices; ``windows`` = (h_first, h_stop, h_step, w_first, w_stop, w_step)."""
+    """Window maxima, and their flat indices (int64, as in PyTorch) if ``return_indices``;
+    ``windows`` = (h_first, h_stop, h_step, w_first, w_stop, w_step)."""
 
     @staticmethod
-    def forward(ctx, x, windows):
-        out, indices = _kernels().max_windows(_planes(x), *windows)
+    def forward(ctx, x, windows, return_indices=False):
+        # The indices kept for backward use the smallest integer type that holds a flat index in one
+        # plane (int16 up to 181x181): they live until backward, and as int64 they were as large as
+        # half of the pooled input. Only indices handed to the caller are widened to int64.
+        out, indices, ctx.disjoint = _max_windows_of(_planes(x), windows)
         shape = x.shape[:2] + out.shape[1:]
         ctx.input_shape, ctx.indices = x.shape, indices.reshape(shape)
-        return out.reshape(shape), ctx.indices
+        if return_indices:
+            return out.reshape(shape), ctx.indices.astype(np.int64)
+        return out.reshape(shape)
 
     @staticmethod
-    def backward(ctx, grad, grad_indices):
-        return _ScatterAdd.apply(grad, indices=ctx.indices, input_shape=ctx.input_shape)
+    def backward(ctx, grad, grad_indices=None):
+        return _ScatterAdd.apply(grad, indices=ctx.indices, input_shape=ctx.input_shape, disjoint=ctx.disjoint)
 
 
 class _ScatterAdd(Function):
-    """``out[n, c].flat[indices[n, c, ...]] += grad[n, c, ...]``: max pooling's backward."""
+    """``out[n, c].flat[indices[n, c, ...]] += grad[n, c, ...]``: max pooling's backward. ``disjoint``:
+    no index repeats within a plane (disjoint windows), so a NumPy put does it without the loop kernel."""
 
     @staticmethod
-    def forward(ctx, grad, indices, input_shape):
-        ctx.indices = indices
-        planes = _kernels().scatter_add(_planes(grad).reshape(indices.shape[0] * indices.shape[1], -1),
-                                        indices.reshape(indices.shape[0] * indices.shape[1], -1),
-                                        input_shape[-2] * input_shape[-1])
+    def forward(ctx, grad, indices, input_shape, disjoint=False):
+        ctx.indices, ctx.disjoint = indices, disjoint
+        lead = indices.shape[0] * indices.shape[1]
+        scatter = _tiles().scatter_unique if disjoint else _kernels().scatter_add
+        plane_size = input_shape[-2] * input_shape[-1]
+        planes = scatter(_planes(grad).reshape(lead, -1), indices.reshape(lead, -1), plane_size)
         return planes.reshape(input_shape)
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return _Gather.apply(grad_grad, indices=ctx.indices)
+        return _Gather.apply(grad_grad, indices=ctx.indices, disjoint=ctx.disjoint)
 
 
 class _Gather(Function):
     """``out[n, c, ...] = x[n, c].flat[indices[n, c, ...]]``: the adjoint of the scatters."""
 
     @staticmethod
-    def forward(ctx, x, indices):
-        ctx.input_shape, ctx.indices = x.shape, indices
+    def forward(ctx, x, indices, disjoint=False):
+        ctx.input_shape, ctx.indices, ctx.disjoint = x.shape, indices, disjoint
         lead = indices.shape[0] * indices.shape[1]
-        out = _kernels().gather(_planes(x).reshape(lead, -1), indices.reshape(lead, -1))
+        out = _tiles().gather(_planes(x).reshape(lead, -1), indices.reshape(lead, -1))
         return out.reshape(indices.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        return _ScatterAdd.apply(grad, indices=ctx.indices, input_shape=ctx.input_shape)
+        return _ScatterAdd.apply(grad, indices=ctx.indices, input_shape=ctx.input_shape, disjoint=ctx.disjoint)
 
 
 class _Unpool(Function):
@@ -107,7 +137,11 @@ class _AvgPool(Function):
     @staticmethod
     def forward(ctx, x, windows):
         ctx.input_shape, ctx.windows = x.shape, windows
-        out = _kernels().average_windows(_planes(x), *windows)
+        tiled = _average_tiles(windows)
+        if tiled is not None:   # tiled windows in NumPy: see gradkit.kernels.pool_tiles
+            out = _tiles().average_tiles(_planes(x), len(windows[0]), len(windows[3]), *tiled)
+        else:
+            out = _kernels().average_windows(_planes(x), *windows)
         return out.reshape(x.shape[:2] + out.shape[1:])
 
     @staticmethod
@@ -119,12 +153,30 @@ class _AvgPoolTranspose(Function):
     @staticmethod
     def forward(ctx, grad, windows, input_shape):
         ctx.windows = windows
-        out = _kernels().average_windows_transpose(_planes(grad), *windows, input_shape[-2], input_shape[-1])
+        tiled = _average_tiles(windows)
+        if tiled is not None:
+            out = _tiles().average_tiles_transpose(_planes(grad), input_shape[-2], input_shape[-1], *tiled)
+        else:
+            out = _kernels().average_windows_transpose(_planes(grad), *windows, input_shape[-2], input_shape[-1])
         return out.reshape(input_shape)
 
     @staticmethod
     def backward(ctx, grad_grad):
         return _AvgPool.apply(grad_grad, windows=ctx.windows)
+
+
+def _average_tiles(windows):
+    """``(kh, kw, divisor)`` when the average windows are tiles with one divisor, else None."""
+    h_first, h_stop, h_div, w_first, w_stop, w_div, divisor_override = windows
+    tiles = _tiles()
+    kh, kw = tiles.tile(h_first, h_stop), tiles.tile(w_first, w_stop)
+    if not (kh and kw):
+        return None
+    if divisor_override > 0:
+        return kh, kw, divisor_override
+    if np.all(h_div == kh) and np.all(w_div == kw):
+        return kh, kw, kh * kw
+    return None
 
 
 # ----- windows -------------------------------------------------------------------------------------------
@@ -226,8 +278,10 @@ def _max_poolnd(op, dims, input, kernel_size, stride, padding, dilation, ceil_mo
                                                                     dilation, ceil_mode)
     windows = (*_max_windows(spatial[0], out[0], kernel[0], stride[0], padding[0], dilation[0]),
                *_max_windows(spatial[1], out[1], kernel[1], stride[1], padding[1], dilation[1]))
-    values, indices = _MaxPool.apply(x, windows=windows)
-    return (restore(values), restore(indices)) if return_indices else restore(values)
+    if not return_indices:
+        return restore(_MaxPool.apply(x, windows=windows))
+    values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
+    return restore(values), restore(indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -317,8 +371,11 @@ def adaptive_avg_pool1d(input, output_size):
 def _adaptive_max_poolnd(op, dims, input, output_size, return_indices):
     x, restore = _batched(op, input, dims)
     (h_first, h_stop), (w_first, w_stop) = _adaptive_windows_2d(op, x, output_size, dims)
-    values, indices = _MaxPool.apply(x, windows=(h_first, h_stop, 1, w_first, w_stop, 1))
-    return (restore(values), restore(indices)) if return_indices else restore(values)
+    windows = (h_first, h_stop, 1, w_first, w_stop, 1)
+    if not return_indices:
+        return restore(_MaxPool.apply(x, windows=windows))
+    values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
+    return restore(values), restore(indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):

@@ -56,3 +56,19 @@ def test_empty_average_window_is_zero():
     out = pool.average_windows(np.ones((1, 2, 2)), np.array([2]), np.array([2]), np.array([1]),
                                np.array([0]), np.array([2]), np.array([2]), 0)
     assert out[0, 0, 0] == 0
+
+
+def test_index_dtype_is_the_smallest_that_holds_a_plane():
+    assert pool.index_dtype(28 * 28) == np.int16
+    assert pool.index_dtype(2 ** 15) == np.int16
+    assert pool.index_dtype(2 ** 15 + 1) == np.int32
+    assert pool.index_dtype(2 ** 31 + 1) == np.int64
+
+
+def test_max_windows_indices_beyond_int16():
+    # A 1 x 40000 plane: flat indices past 32767 must come back exact (int32 storage).
+    x = np.zeros((1, 1, 40000), np.float32)
+    x[0, 0, 39999] = 1
+    first = np.arange(0, 40000, 2, dtype=np.int64)
+    out, idx = pool.max_windows(x, np.array([0]), np.array([1]), 1, first, first + 2, 1)
+    assert idx.dtype == np.int32 and idx[0, 0, -1] == 39999 and out[0, 0, -1] == 1

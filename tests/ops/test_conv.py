@@ -137,3 +137,42 @@ ERRORS = [
 def test_errors_name_the_argument(name, call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+@pytest.mark.parametrize("kwargs, x_shape, w_shape", [
+    (dict(padding=1), (5, 3, 6, 5), (4, 3, 3, 3)),                   # stride 1: input gradient as a conv
+    (dict(stride=2, padding=1), (5, 3, 7, 6), (4, 3, 3, 3)),         # strided: input gradient via col2im
+    (dict(groups=2, padding=1, stride=(1, 2)), (5, 4, 6, 7), (6, 2, 3, 2)),
+], ids=["stride1", "stride2", "groups"])
+def test_batch_slices_give_the_numbers_of_one_slice(monkeypatch, kwargs, x_shape, w_shape):
+    """A budget below one image's columns runs every map image by image (slices of 1, plus a last one
+    of a different size when the budget holds two images); numbers stay PyTorch's."""
+    from gradkit.ops import conv
+    inputs = [randn(*x_shape), randn(*w_shape, seed=1), randn(w_shape[0], seed=2)]
+    torch_fn = lambda x, w, b: TF.conv2d(x, w, b, **kwargs)  # noqa: E731
+    for images in (1, 2):
+        per_image = x_shape[1] * w_shape[2] * w_shape[3] * x_shape[2] * x_shape[3] * 4
+        monkeypatch.setattr(conv, "_COLS_BUDGET_BYTES", images * per_image)
+        compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), torch_fn, inputs, atol=2e-5)
+
+
+def test_batch_slices_bound_the_scratch_buffer():
+    from gradkit.kernels import im2col
+    from gradkit.ops import conv
+    x = gk.tensor(randn(64, 16, 32, 32), requires_grad=True)
+    w = gk.tensor(randn(16, 16, 3, 3, seed=1), requires_grad=True)
+    whole_batch = 16 * 9 * 64 * 32 * 32 * 4
+    assert whole_batch > 4 * conv._COLS_BUDGET_BYTES
+    im2col._scratch.buffers = {}
+    F.conv2d(x, w, padding=1).sum().backward()
+    largest = max(buffer.nbytes for buffer in im2col._scratch.buffers.values())
+    assert largest <= conv._COLS_BUDGET_BYTES
+
+
+def test_empty_batch_gives_zero_weight_gradient():
+    x = gk.tensor(np.zeros((0, 3, 5, 5), np.float32), requires_grad=True)
+    w = gk.tensor(randn(4, 3, 3, 3, seed=1), requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    assert tuple(out.shape) == (0, 4, 5, 5)
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3, 3, 3), np.float32))

@@ -144,3 +144,12 @@ ERRORS = [
 def test_errors_name_the_argument(name, call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 9), (1, 2, 3, 20000)], ids=["int16_planes", "int32_planes"])
+def test_returned_indices_are_int64_whatever_is_kept_for_backward(shape):
+    # Backward keeps the indices in the smallest type a plane needs; the caller still gets int64.
+    x = randn(*shape)
+    out = compare(lambda t: F.max_pool2d(t, (1, 2), return_indices=True),
+                  lambda t: TF.max_pool2d(t, (1, 2), return_indices=True), [x])
+    assert out[1].dtype == np.int64
