@@ -49,3 +49,40 @@ def print_table(rows):
     print("  ".join(k.ljust(widths[k]) for k in keys))
     for r in rows:
         print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k in keys))
+
+
+def compare_model(name, build, input_shape, batch, rounds):
+    """Training step (SGD with momentum, cross-entropy) and batch-1 inference of the same architecture
+    in both frameworks, with identical weights: two result rows."""
+    import numpy as np
+    import torch
+    import gradkit as gk
+
+    torch.manual_seed(0)
+    theirs, ours = build(torch), build(gk)
+    ours.load_state_dict(theirs.state_dict())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch,) + tuple(input_shape)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+
+    def step(lib, model, opt, inputs, targets):
+        loss = lib.nn.functional.cross_entropy(model(inputs), targets)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def infer(lib, model, inputs):
+        with lib.no_grad():
+            model(inputs)
+
+    g_opt = gk.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
+    t_opt = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
+    gx, gy, tx, ty = gk.tensor(x), gk.tensor(y), torch.tensor(x), torch.tensor(y)
+    train = interleaved({"gradkit": lambda: step(gk, ours, g_opt, gx, gy),
+                         "torch": lambda: step(torch, theirs, t_opt, tx, ty)}, rounds=rounds)
+    ours.eval()
+    theirs.eval()
+    g1, t1 = gk.tensor(x[:1]), torch.tensor(x[:1])
+    latency = interleaved({"gradkit": lambda: infer(gk, ours, g1), "torch": lambda: infer(torch, theirs, t1)},
+                          rounds=rounds * 3)
+    return [row(f"{name} training step (batch {batch})", train), row(f"{name} inference (batch 1)", latency)]

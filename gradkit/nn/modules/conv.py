@@ -9,7 +9,6 @@ Parameter names, shapes and initialisation are PyTorch's, so its state dicts loa
 
 Output sizes are in :func:`gradkit.nn.functional.conv2d` and :func:`~gradkit.nn.functional.conv_transpose2d`.
 """
-import math
 
 import numpy as np
 
@@ -83,12 +82,7 @@ class _ConvNd(Module):
             self.to(device)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def _check_input(self, input):
         dims = self._dims
