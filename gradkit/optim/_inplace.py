@@ -24,6 +24,15 @@ def effective_grad(grad, param, weight_decay, maximize):
     return grad, False
 
 
+def decayed_grad(grad, param, lr, weight_decay, decoupled, maximize):
+    """The gradient an Adam-family step uses. Decoupled weight decay (AdamW's) shrinks the parameter
+    itself by ``1 - lr * weight_decay``; coupled decay is folded into the gradient (:func:`effective_grad`)."""
+    if weight_decay != 0 and decoupled:
+        np.multiply(param, 1 - lr * weight_decay, out=param)
+        weight_decay = 0
+    return effective_grad(grad, param, weight_decay, maximize)[0]
+
+
 def lerp_(start, end, weight, scratch):
     """``start += weight * (end - start)`` in place, as PyTorch's ``lerp_``: for weights of 0.5 or more it
     computes ``end - (1 - weight) * (end - start)`` instead, which is exact at weight 1."""

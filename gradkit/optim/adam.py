@@ -2,7 +2,7 @@
 import numpy as np
 
 from gradkit.autograd.grad_mode import no_grad
-from gradkit.optim._inplace import addcdiv_, addcmul_, effective_grad, lerp_
+from gradkit.optim._inplace import addcdiv_, addcmul_, decayed_grad, lerp_
 from gradkit.optim.optimizer import Optimizer
 
 
@@ -74,10 +74,7 @@ class Adam(Optimizer):
 def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
                 amsgrad, maximize, decoupled_weight_decay=False):
     """One Adam step (``step`` counts from 1) on arrays updated in place."""
-    if weight_decay != 0 and decoupled_weight_decay:
-        np.multiply(param, 1 - lr * weight_decay, out=param)
-        weight_decay = 0
-    grad, _ = effective_grad(grad, param, weight_decay, maximize)
+    grad = decayed_grad(grad, param, lr, weight_decay, decoupled_weight_decay, maximize)
     scratch = np.empty_like(param)
     lerp_(exp_avg, grad, 1 - beta1, scratch)
     np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)

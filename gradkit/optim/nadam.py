@@ -2,7 +2,7 @@
 import numpy as np
 
 from gradkit.autograd.grad_mode import no_grad
-from gradkit.optim._inplace import addcdiv_, addcmul_, effective_grad, lerp_
+from gradkit.optim._inplace import addcdiv_, addcmul_, decayed_grad, lerp_
 from gradkit.optim.adam import check_betas, check_common
 from gradkit.optim.optimizer import Optimizer
 from gradkit.tensor import Tensor
@@ -62,10 +62,7 @@ class NAdam(Optimizer):
 def nadam_update(param, grad, exp_avg, exp_avg_sq, mu_product, *, step, lr, beta1, beta2, eps, weight_decay,
                  momentum_decay, decoupled_weight_decay, maximize):
     """One NAdam step (``step`` counts from 1) on arrays updated in place; ``mu_product`` is a 0-d array."""
-    if weight_decay != 0 and decoupled_weight_decay:
-        np.multiply(param, 1 - lr * weight_decay, out=param)
-        weight_decay = 0
-    grad, _ = effective_grad(grad, param, weight_decay, maximize)
+    grad = decayed_grad(grad, param, lr, weight_decay, decoupled_weight_decay, maximize)
     bias_correction2 = 1 - beta2 ** step
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from gradkit.autograd.grad_mode import no_grad
-from gradkit.optim._inplace import addcmul_, effective_grad, lerp_
+from gradkit.optim._inplace import addcmul_, decayed_grad, lerp_
 from gradkit.optim.adam import check_betas, check_common
 from gradkit.optim.optimizer import Optimizer
 
@@ -58,10 +58,7 @@ class RAdam(Optimizer):
 def radam_update(param, grad, exp_avg, exp_avg_sq, *, step, lr, beta1, beta2, eps, weight_decay,
                  decoupled_weight_decay, maximize):
     """One RAdam step (``step`` counts from 1) on arrays updated in place."""
-    if weight_decay != 0 and decoupled_weight_decay:
-        np.multiply(param, 1 - lr * weight_decay, out=param)
-        weight_decay = 0
-    grad, _ = effective_grad(grad, param, weight_decay, maximize)
+    grad = decayed_grad(grad, param, lr, weight_decay, decoupled_weight_decay, maximize)
     scratch = np.empty_like(param)
     lerp_(exp_avg, grad, 1 - beta1, scratch)
     np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
