@@ -18,9 +18,8 @@ import numpy as np
 
 import gradkit.nn.functional as F
 from gradkit import backend
-from gradkit.nn import init
 from gradkit.nn.module import Module
-from gradkit.nn.parameter import Parameter
+from gradkit.nn.modules.normalization import register_affine, reset_affine
 from gradkit.tensor import Tensor
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
@@ -51,15 +50,7 @@ class _NormBase(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dtype = dtype or backend.get_default_dtype()
-        if affine:
-            self.weight = Parameter(np.empty(num_features, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty(num_features, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, affine, bias, num_features, dtype)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
@@ -80,10 +71,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def _check_input(self, input):
         if input.ndim not in self._dims:

@@ -28,6 +28,27 @@ def _positive_eps(head, eps):
         raise ValueError(f"{head}: eps must be a positive number, got {eps!r}")
 
 
+def register_affine(module, enabled, bias, shape, dtype):
+    """Register a normalisation layer's scale ``weight`` and shift ``bias`` of ``shape`` (None when
+    disabled), in PyTorch's order; :func:`reset_affine` sets them to ones and zeros."""
+    if enabled:
+        module.weight = Parameter(np.empty(shape, dtype=dtype))
+        if bias:
+            module.bias = Parameter(np.empty(shape, dtype=dtype))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def reset_affine(module):
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class GroupNorm(Module):
     r"""Group normalisation (Wu & He, 2018): the :math:`C` channels of an input :math:`(N, C, *)` are
     split into ``num_groups`` groups, each normalised per sample over its channels and positions, then
@@ -50,24 +71,13 @@ class GroupNorm(Module):
         _positive_eps(head, eps)
         self.num_groups, self.num_channels, self.eps, self.affine = int(num_groups), int(num_channels), eps, affine
         dtype = dtype or backend.get_default_dtype()
-        if affine:
-            self.weight = Parameter(np.empty(num_channels, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty(num_channels, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, affine, bias, num_channels, dtype)
         self.reset_parameters()
         if device is not None:
             self.to(device)
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         if input.ndim < 2:
@@ -104,24 +114,13 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(int(s) for s in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dtype = dtype or backend.get_default_dtype()
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, elementwise_affine, bias, self.normalized_shape, dtype)
         self.reset_parameters()
         if device is not None:
             self.to(device)
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def forward(self, input):
         trailing = len(self.normalized_shape)
