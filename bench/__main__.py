@@ -4,12 +4,7 @@ import json
 import os
 import platform
 
-# PyTorch's OpenMP threads spin for a while after each parallel region; on a 2-core machine that
-# steals the cores from NumPy's BLAS threads in the next interleaved case (a 20x slowdown of both).
-# Passive waiting keeps the comparison fair; it must be set before torch is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-from bench import common  # noqa: E402
+from bench import common
 
 SUITES = ("overhead", "mlp", "cnn", "resnet", "memory", "data_loader")
 

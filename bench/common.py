@@ -2,6 +2,18 @@
 
 Each round runs every case once, in turn (gradkit, PyTorch, gradkit, ...), so slow drifts of a
 noisy machine hit all cases alike; we report medians and the ratio of medians.
+
+Each case starts on a quiet machine: before it, the runner sleeps ``PAUSE`` seconds. Thread pools
+keep spinning after their work is done (PyTorch's OpenMP threads for about 10 ms; OpenBLAS, as NumPy
+bundles it, for about 0.1 s after every multi-threaded product, which is why gradkit runs its BLAS
+calls single-threaded, see gradkit.kernels.parallel), and a spinning pool left behind by one case takes
+a core from the next. Measured on 2 cores without the pause: PyTorch's CNN step took 105 ms after a
+NumPy case instead of its 46 ms alone. Passive OpenMP waiting hid PyTorch's spinning but also slowed
+PyTorch itself by 10-15%, so neither framework is tuned for the other: each runs with its defaults.
+
+Latency cases run in blocks (``block`` calls in a row per case and round): after any pause PyTorch's
+first call pays for waking its sleeping threads (about 10 ms on this VM), which is not the latency of a
+model serving a stream of requests; the median over the blocks is the warm latency.
 """
 import os
 import statistics
@@ -12,7 +24,9 @@ THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 
 def setup_threads():
     import torch
+    import gradkit
     torch.set_num_threads(THREADS)
+    gradkit.set_num_threads(THREADS)
     try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(THREADS)
@@ -20,17 +34,23 @@ def setup_threads():
         pass
 
 
-def interleaved(cases, rounds=30, warmup=3):
+PAUSE = float(os.environ.get("BENCH_PAUSE", "0.03"))
+
+
+def interleaved(cases, rounds=30, warmup=3, pause=None, block=1):
     """``cases``: name -> zero-argument callable. Returns name -> median seconds."""
+    pause = PAUSE if pause is None else pause
     for _ in range(warmup):
         for fn in cases.values():
             fn()
     times = {name: [] for name in cases}
     for _ in range(rounds):
         for name, fn in cases.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            time.sleep(pause)
+            for _ in range(block):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -84,5 +104,5 @@ def compare_model(name, build, input_shape, batch, rounds):
     theirs.eval()
     g1, t1 = gk.tensor(x[:1]), torch.tensor(x[:1])
     latency = interleaved({"gradkit": lambda: infer(gk, ours, g1), "torch": lambda: infer(torch, theirs, t1)},
-                          rounds=rounds * 3)
+                          rounds=rounds, block=10)
     return [row(f"{name} training step (batch {batch})", train), row(f"{name} inference (batch 1)", latency)]

@@ -1,7 +1,7 @@
 """gradkit: a deep-learning framework written from scratch in Python, with PyTorch's API and numbers."""
 from gradkit import backend
-from gradkit.backend import (Generator, bool_ as bool, float16, float32, float64, get_default_dtype, int32, int64,
-                             manual_seed, set_default_dtype, uint8)
+from gradkit.backend import (Generator, bool_ as bool, float16, float32, float64, get_default_dtype, get_num_threads,
+                             int32, int64, manual_seed, set_default_dtype, set_num_threads, uint8)
 from gradkit.tensor import Tensor
 from gradkit import autograd
 from gradkit.autograd import (detect_anomaly, enable_grad, inference_mode, is_grad_enabled, no_grad,

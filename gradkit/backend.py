@@ -4,6 +4,8 @@ Everything that touches arrays asks this module for the array module of its inpu
 (``xp = array_module(x)``) instead of reading a global flag, so the same op code runs on
 NumPy arrays and, when CuPy is installed, on CuPy arrays.
 """
+import os
+
 import numpy as np
 
 float32 = np.dtype("float32")
@@ -28,6 +30,30 @@ def set_default_dtype(dtype):
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
     _default_float = dtype
+
+
+def _available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:   # not on Linux
+        return os.cpu_count() or 1
+
+
+_num_threads = _available_cores()
+
+
+def get_num_threads():
+    """Threads gradkit splits large CPU work over (the cores this process may run on, unless set)."""
+    return _num_threads
+
+
+def set_num_threads(n):
+    """Use ``n`` threads for gradkit's CPU work (see :mod:`gradkit.kernels.parallel`); 1 runs
+    everything in the calling thread. Like ``torch.set_num_threads``."""
+    global _num_threads
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _num_threads = n
 
 
 def _cupy():

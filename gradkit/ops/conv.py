@@ -28,6 +28,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
+from gradkit.kernels import parallel
 from gradkit.kernels.im2col import col2im, im2col
 from gradkit.ops.elementwise import add
 from gradkit.ops.shape import reshape, sum_to
@@ -82,13 +83,27 @@ _COLS_BUDGET_BYTES = 8 << 20
 
 
 def _batch_slices(x, rows_per_image):
-    """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES``
-    (one slice on GPUs, where one large GEMM is best and memory is not the scratch's concern)."""
+    """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES`` and
+    at least one slice per thread when the work is worth splitting (one slice on GPUs, where one large
+    GEMM is best and memory is not the scratch's concern)."""
     n = x.shape[0]
     per_image = rows_per_image * x.dtype.itemsize
-    step = max(1, n if type(x) is not np.ndarray else min(n, _COLS_BUDGET_BYTES // max(per_image, 1)))
+    if type(x) is not np.ndarray:
+        step = max(n, 1)
+    else:
+        threads = parallel.parts_for(x, per_image * n)
+        step = max(1, min(n, _COLS_BUDGET_BYTES // max(per_image, 1), -(-n // threads)))
     # An empty batch still gets one (empty) slice, so the weight gradient comes out as zeros.
     return [slice(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
+
+
+def _over_slices(fn, slices):
+    """``fn(part)`` for every batch slice, the slices split over the threads (see
+    :mod:`gradkit.kernels.parallel`; each thread has its own im2col scratch buffer); the results in order."""
+    def run_chunk(start, stop):
+        return [fn(part) for part in slices[start:stop]]
+    threads = parallel.num_threads() if len(slices) > 1 else 1
+    return [r for results in parallel.run(run_chunk, parallel.chunks(len(slices), threads)) for r in results]
 
 
 def conv_arrays(x, weight, bias, geometry, out_hw):
@@ -105,7 +120,8 @@ def conv_arrays(x, weight, bias, geometry, out_hw):
         return out
     weight2d = weight.reshape(g, c_out // g, -1)
     out = xp.empty((n, c_out) + tuple(out_hw), x.dtype)
-    for part in _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1]):
+
+    def slice_of_batch(part):
         cols = _im2col(x[part], geometry, weight.shape[2:], out_hw, reuse=True)   # (C_in kH kW, n H_out W_out)
         out2d = weight2d[0] @ cols if g == 1 else xp.matmul(weight2d, _grouped(cols, g)).reshape(c_out, -1)
         # The GEMM gives channel-major (C_out, n, H_out, W_out); one pass puts n first and adds the bias.
@@ -114,6 +130,8 @@ def conv_arrays(x, weight, bias, geometry, out_hw):
             out[part] = channel_major
         else:
             xp.add(channel_major, bias.reshape(1, -1, 1, 1), out=out[part])
+
+    _over_slices(slice_of_batch, _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1]))
     return out
 
 
@@ -141,7 +159,8 @@ def conv_input_grad_arrays(grad, weight, geometry, in_hw):
         return conv_arrays(grad, _flipped_transposed(weight, g), None, flipped, tuple(in_hw))
     weight2d = weight.reshape(g, c_out // g, -1)
     grad_x = xp.empty((n, c_in_per_group * g) + tuple(in_hw), grad.dtype)
-    for part in _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3]):
+
+    def slice_of_batch(part):
         grad2d = _channel_major(grad[part])                                     # (C_out, n H_out W_out)
         if g == 1:
             cols = weight2d[0].T @ grad2d                                       # (C_in k_H k_W, n H_out W_out)
@@ -149,6 +168,8 @@ def conv_input_grad_arrays(grad, weight, geometry, in_hw):
             cols = xp.matmul(weight2d.transpose(0, 2, 1), _grouped(grad2d, g)).reshape(-1, grad2d.shape[1])
         grad_x[part] = col2im(cols, grad_x[part].shape, (kh, kw), geometry.stride, geometry.padding,
                               geometry.dilation, grad.shape[2:])
+
+    _over_slices(slice_of_batch, _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3]))
     return grad_x
 
 
@@ -161,19 +182,19 @@ def conv_weight_grad_arrays(x, grad, geometry, kernel_hw):
                                                           *kernel_hw, *_depthwise_args(geometry))
     # The transposed product cols @ grad_rows, (K, N H W) @ (N H W, C_out), measures about 1.4x
     # faster than grad2d @ cols.T with the long dimension inside; only the small result is transposed.
-    weight2d = None
-    for part in _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3]):
+    def slice_of_batch(part):
         cols = _im2col(x[part], geometry, kernel_hw, grad.shape[2:], reuse=True)
         grad_rows = xp.ascontiguousarray(grad[part].transpose(0, 2, 3, 1)).reshape(-1, c_out)   # (n H W, C_out)
         if g == 1:
-            partial = cols @ grad_rows
-        else:
-            per_group = grad_rows.reshape(-1, g, c_out // g).transpose(1, 0, 2)              # (g, n H W, C_out/g)
-            partial = xp.matmul(_grouped(cols, g), per_group)
-        if weight2d is None:
-            weight2d = partial
-        else:
-            weight2d += partial
+            return cols @ grad_rows
+        per_group = grad_rows.reshape(-1, g, c_out // g).transpose(1, 0, 2)                  # (g, n H W, C_out/g)
+        return xp.matmul(_grouped(cols, g), per_group)
+
+    partials = _over_slices(slice_of_batch,
+                            _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3]))
+    weight2d = partials[0]
+    for partial in partials[1:]:   # in batch order
+        weight2d += partial
     weight2d = weight2d.T if g == 1 else weight2d.transpose(0, 2, 1)
     return xp.ascontiguousarray(weight2d).reshape(c_out, x.shape[1] // g, *kernel_hw)
 

@@ -10,6 +10,8 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
+from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.kernels import parallel
 from gradkit.ops.shape import sum_to
 from gradkit.tensor import Tensor
 
@@ -266,10 +268,17 @@ sigmoid = _unary("sigmoid", _sigmoid_array, lambda g, y: g * y * (1 - y), "outpu
 
 
 def _relu_array(x):
-    return backend.array_module(x).maximum(x, 0)
+    if type(x) is not np.ndarray or x.dtype.kind != "f":
+        return backend.array_module(x).maximum(x, 0)
+    # The activations are large: the pass is split over the threads (gradkit.kernels.parallel).
+    return parallel.elementwise(lambda out, a: np.maximum(a, 0, out=out), np.empty_like(x), x)
 
 
 def _relu_backward(grad, y):
+    if not _grad_state.grad_enabled and type(grad.data) is np.ndarray:
+        # Plain backward: one split pass on the arrays instead of building a mask tensor and a product op.
+        out = np.empty_like(grad.data)
+        return Tensor._make(parallel.elementwise(lambda o, g, a: np.multiply(g, a > 0, out=o), out, grad.data, y.data))
     # The mask is a constant of the backward graph: relu'' = 0 everywhere it is defined.
     return grad * Tensor._make(y.data > 0)
 

@@ -11,6 +11,7 @@ import numpy as np
 from gradkit import backend
 from gradkit.autograd.function import Function
 from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.kernels import parallel
 from gradkit.ops.shape import reshape, sum_to
 from gradkit.tensor import Tensor
 
@@ -47,7 +48,9 @@ def _matmul_arrays(a, b):
     xp = backend.array_module(a, b)
     if b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous:
         # (..., n, k) @ (k, m): one GEMM over all rows is about twice as fast as NumPy's per-matrix loop.
-        return xp.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+        return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[1],))
+    if a.ndim == 2 and b.ndim == 2:
+        return parallel.matmul(a, b)
     return xp.matmul(a, b)
 
 
@@ -293,7 +296,7 @@ class _Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        out = x.reshape(-1, x.shape[-1]) @ weight.T  # one GEMM for all leading dimensions
+        out = parallel.matmul(x.reshape(-1, x.shape[-1]), weight.T)  # one GEMM for all leading dimensions
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + (weight.shape[0],))
@@ -306,8 +309,8 @@ class _Linear(Function):
             # Plain backward (no create_graph): the same three products straight on the arrays. This is
             # the hottest backward of every MLP, and the Tensor-op version below dispatches seven ops.
             rows, x_rows = grad.data.reshape(-1, weight.shape[0]), x.data.reshape(-1, x.shape[-1])
-            return (Tensor._make((rows @ weight.data).reshape(x.shape)) if need_x else None,
-                    Tensor._make(rows.T @ x_rows) if need_weight else None,
+            return (Tensor._make(parallel.matmul(rows, weight.data).reshape(x.shape)) if need_x else None,
+                    Tensor._make(parallel.matmul(rows.T, x_rows)) if need_weight else None,
                     Tensor._make(rows.sum(axis=0)) if need_bias else None)
         rows = reshape(grad, (-1, weight.shape[0]))
         grad_x = reshape(matmul(rows, weight), x.shape) if need_x else None

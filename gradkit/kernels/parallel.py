@@ -1,0 +1,194 @@
+"""Work split over the CPU cores: large array passes and matrix products run as one chunk per thread.
+
+Why gradkit runs its own threads. NumPy runs every copy and ufunc on one core. OpenBLAS, when it
+runs a product on several threads, keeps its worker threads spinning for about 0.1 s after the call
+(measured here: 110 ms of a full core after one 512x512 product). A training step calls a product
+every few milliseconds, so one core spun all the time and every NumPy pass between the products had
+the other core to itself; PyTorch, next door in the same process, lost a core too.
+
+So gradkit runs each BLAS call single-threaded (:func:`blas_single_threaded`) and splits the work
+itself: independent chunks (images of a batch, blocks of a product, slices of an element-wise pass)
+go to a pool of ``get_num_threads() - 1`` threads plus the calling thread. NumPy and BLAS release
+the GIL in their loops, so the chunks really run at once, and idle pool threads block instead of
+spinning. Measured on 2 cores: an im2col copy 1.85x faster, a ReLU backward 1.6x.
+
+The split applies only where gradkit can also make BLAS single-threaded (the OpenBLAS that NumPy's
+wheels bundle); with another BLAS, or for CuPy arrays, everything runs in the calling thread as
+before. Chunks never overlap in what they write, so results do not depend on the thread count,
+except sums of partial products (the weight gradient of a convolution), which are added in a fixed order.
+"""
+import contextlib
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from gradkit import backend
+
+# Below this many bytes touched, a pass runs in the calling thread: handing a chunk to a pool
+# thread costs tens of microseconds, the time of a 100 KB copy here.
+MIN_PARALLEL_BYTES = 256 << 10
+# Products below this many multiply-adds run in one call (splitting them gains less than the handoff).
+MIN_PARALLEL_FLOPS = 4 << 20
+
+_local = threading.local()
+_pool = {"pid": None, "executor": None, "size": 0}
+_pool_lock = threading.Lock()
+
+
+# ----- BLAS threads ------------------------------------------------------------------------------------
+def _find_openblas_setter():
+    """``(set_num_threads, get_num_threads)`` of the OpenBLAS loaded by NumPy, or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                               ("openblas", "")):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
+                return setter, getter
+    return None
+
+
+_blas = {"found": False, "control": None}
+
+
+def _blas_control():
+    if not _blas["found"]:
+        _blas["control"], _blas["found"] = _find_openblas_setter(), True
+    return _blas["control"]
+
+
+@contextlib.contextmanager
+def blas_single_threaded():
+    """Run the BLAS calls inside on the calling thread only (restored on exit; nests)."""
+    control = _blas_control()
+    depth = getattr(_local, "blas_depth", 0)
+    if control is None or depth:
+        _local.blas_depth = depth + 1
+        try:
+            yield
+        finally:
+            _local.blas_depth = depth
+        return
+    setter, getter = control
+    previous = getter()
+    setter(1)
+    _local.blas_depth = 1
+    try:
+        yield
+    finally:
+        _local.blas_depth = 0
+        setter(previous)
+
+
+# ----- the pool ----------------------------------------------------------------------------------------
+def num_threads():
+    """Threads a split uses: ``gk.get_num_threads()`` where gradkit controls BLAS, else 1."""
+    if _blas_control() is None or getattr(_local, "in_worker", False):
+        return 1
+    return backend.get_num_threads()
+
+
+def _executor(size):
+    # A process forked by a DataLoader worker inherits the pool object but not its threads.
+    with _pool_lock:
+        if _pool["pid"] != os.getpid() or _pool["size"] != size:
+            _pool["executor"] = ThreadPoolExecutor(size, thread_name_prefix="gradkit", initializer=_mark_worker)
+            _pool["pid"], _pool["size"] = os.getpid(), size
+        return _pool["executor"]
+
+
+def _mark_worker():
+    _local.in_worker = True
+
+
+def chunks(n, parts):
+    """``parts`` contiguous ``(start, stop)`` ranges covering ``range(n)``, sizes differing by at most one."""
+    parts = max(1, min(parts, n))
+    base, extra = divmod(n, parts)
+    bounds = [0]
+    for i in range(parts):
+        bounds.append(bounds[-1] + base + (i < extra))
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def run(fn, ranges):
+    """``[fn(start, stop) for (start, stop) in ranges]``, the ranges at once on the pool's threads
+    (the last in the calling thread); BLAS single-threaded throughout. Exceptions propagate."""
+    with blas_single_threaded():
+        if len(ranges) <= 1:
+            return [fn(*r) for r in ranges]
+        executor = _executor(len(ranges) - 1)
+        futures = [executor.submit(_in_worker, fn, start, stop) for start, stop in ranges[:-1]]
+        last = fn(*ranges[-1])
+        return [f.result() for f in futures] + [last]
+
+
+def _in_worker(fn, start, stop):
+    with blas_single_threaded():
+        return fn(start, stop)
+
+
+def parts_for(array, nbytes=None):
+    """How many chunks a pass over ``array`` (or over ``nbytes``) is worth: 1 for small or GPU work."""
+    if type(array) is not np.ndarray:
+        return 1
+    size = array.nbytes if nbytes is None else nbytes
+    return max(1, min(num_threads(), size // MIN_PARALLEL_BYTES))
+
+
+def over_rows(fn, n, array, nbytes=None):
+    """Run ``fn(start, stop)`` over ``range(n)`` (rows of ``array``'s first axis) in chunks."""
+    return run(fn, chunks(n, parts_for(array, nbytes)))
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-D arrays, split over the longer of ``a``'s rows and ``b``'s columns; BLAS
+    single-threaded. The sums along the inner dimension are not split, so each output element is
+    summed as in a call on one block."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
+        return a @ b
+    m, k = a.shape
+    n = b.shape[1]
+    threads = num_threads() if m * n * k >= MIN_PARALLEL_FLOPS else 1
+    if threads == 1:
+        with blas_single_threaded():
+            return a @ b
+    out = np.empty((m, n), np.result_type(a, b))
+    if m >= n:
+        def part(start, stop):
+            np.matmul(a[start:stop], b, out=out[start:stop])
+        run(part, chunks(m, threads))
+    else:
+        def part(start, stop):
+            np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+        run(part, chunks(n, threads))
+    return out
+
+
+def elementwise(fn, out, *arrays):
+    """``fn(out, *arrays)`` (an element-wise pass writing ``out``) over flat chunks of C-contiguous
+    arrays of ``out``'s shape, at once on the threads; other layouts run in one call. Returns ``out``."""
+    if any(a.shape != out.shape or not a.flags.c_contiguous for a in arrays) or not out.flags.c_contiguous:
+        fn(out, *arrays)
+        return out
+    flat_out, flats = out.reshape(-1), [a.reshape(-1) for a in arrays]
+    nbytes = out.nbytes + sum(a.nbytes for a in arrays)
+
+    def part(start, stop):
+        fn(flat_out[start:stop], *(a[start:stop] for a in flats))
+
+    over_rows(part, flat_out.size, out, nbytes)
+    return out

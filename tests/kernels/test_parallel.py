@@ -1,0 +1,108 @@
+import threading
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.kernels import parallel
+
+
+@pytest.fixture
+def two_threads():
+    before = gk.get_num_threads()
+    gk.set_num_threads(2)
+    yield
+    gk.set_num_threads(before)
+
+
+@pytest.mark.parametrize("n, parts", [(10, 3), (2, 5), (0, 2), (7, 1)])
+def test_chunks_cover_the_range_in_order(n, parts):
+    ranges = parallel.chunks(n, parts)
+    assert ranges[0][0] == 0 and ranges[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+    sizes = [stop - start for start, stop in ranges]
+    assert max(sizes) - min(sizes) <= 1 and len(ranges) == max(1, min(parts, n))
+
+
+def test_run_returns_results_in_order_and_uses_other_threads(two_threads):
+    if parallel.num_threads() < 2:
+        pytest.skip("gradkit does not control this BLAS, so it does not split work")
+    seen = []
+    results = parallel.run(lambda a, b: (seen.append(threading.current_thread().name), a * 10 + b)[1],
+                           parallel.chunks(4, 4))
+    assert results == [1, 12, 23, 34]
+    assert any(name.startswith("gradkit") for name in seen)
+
+
+def test_run_propagates_a_worker_error(two_threads):
+    def fail_first(start, stop):
+        if start == 0:
+            raise ValueError("chunk 0 failed")
+        return start
+    with pytest.raises(ValueError, match="chunk 0 failed"):
+        parallel.run(fail_first, parallel.chunks(4, 2))
+
+
+def test_nested_splits_run_inline_instead_of_waiting_on_the_pool(two_threads):
+    inner = parallel.run(lambda a, b: parallel.run(lambda c, d: d - c, parallel.chunks(6, 3)), parallel.chunks(2, 2))
+    assert inner == [[2, 2, 2], [2, 2, 2]]
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((300, 70), (70, 257)), ((513, 64), (64, 33)), ((3, 4), (4, 5))],
+                         ids=["split_columns", "split_rows", "small"])
+def test_matmul_matches_numpy(two_threads, shape_a, shape_b):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    np.testing.assert_allclose(parallel.matmul(a, b), a @ b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(parallel.matmul(a, b.T.copy().T), a @ b, rtol=1e-5, atol=1e-5)
+
+
+def test_elementwise_splits_contiguous_passes_and_runs_other_layouts_whole(two_threads):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((64, 33, 61)).astype(np.float32)
+    out = parallel.elementwise(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    strided = x[:, ::2]
+    out = parallel.elementwise(lambda o, a: np.negative(a, out=o), np.empty(strided.shape, np.float32), strided)
+    np.testing.assert_array_equal(out, -strided)
+
+
+def test_blas_threads_are_restored():
+    control = parallel._blas_control()
+    if control is None:
+        pytest.skip("no OpenBLAS control in this NumPy")
+    setter, getter = control
+    before = getter()
+    with parallel.blas_single_threaded():
+        assert getter() == 1
+        with parallel.blas_single_threaded():
+            assert getter() == 1
+        assert getter() == 1
+    assert getter() == before
+
+
+def test_convolution_does_not_depend_on_the_thread_count():
+    rng = np.random.default_rng(2)
+    x = gk.tensor(rng.standard_normal((16, 8, 19, 17)).astype(np.float32), requires_grad=True)
+    w = gk.tensor(rng.standard_normal((12, 8, 3, 3)).astype(np.float32), requires_grad=True)
+    results = []
+    before = gk.get_num_threads()
+    try:
+        for threads in (1, 2):
+            gk.set_num_threads(threads)
+            x.grad = w.grad = None
+            out = gk.nn.functional.conv2d(x, w, padding=1, stride=(1, 2))
+            (out * out).sum().backward()
+            results.append((out.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        gk.set_num_threads(before)
+    for one, two in zip(*results):
+        # Only the weight gradient's partial sums are grouped differently: float32 rounding of its scale.
+        np.testing.assert_allclose(one, two, rtol=1e-5, atol=1e-6 * np.abs(two).max())
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_set_num_threads_rejects_non_positive_ints(bad):
+    with pytest.raises(ValueError, match="set_num_threads"):
+        gk.set_num_threads(bad)
