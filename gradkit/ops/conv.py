@@ -83,18 +83,17 @@ _COLS_BUDGET_BYTES = 8 << 20
 
 
 def _batch_slices(x, rows_per_image):
-    """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES`` and
-    at least one slice per thread when the work is worth splitting (one slice on GPUs, where one large
-    GEMM is best and memory is not the scratch's concern)."""
+    """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES``, as
+    equal as can be and a multiple of the thread count when the work is worth splitting, so the threads
+    finish together (one slice on GPUs, where one large GEMM is best and memory is not the scratch's concern)."""
     n = x.shape[0]
-    per_image = rows_per_image * x.dtype.itemsize
-    if type(x) is not np.ndarray:
-        step = max(n, 1)
-    else:
-        threads = parallel.parts_for(x, per_image * n)
-        step = max(1, min(n, _COLS_BUDGET_BYTES // max(per_image, 1), -(-n // threads)))
-    # An empty batch still gets one (empty) slice, so the weight gradient comes out as zeros.
-    return [slice(start, min(start + step, n)) for start in range(0, max(n, 1), step)]
+    if type(x) is not np.ndarray or n <= 1:
+        return [slice(0, n)]   # an empty batch still gets one (empty) slice: its weight gradient is zeros
+    per_image = max(rows_per_image * x.dtype.itemsize, 1)
+    threads = parallel.parts_for(x, per_image * n)
+    count = -(-n // max(1, _COLS_BUDGET_BYTES // per_image))
+    count = min(n, -(-count // threads) * threads)
+    return [slice(start, stop) for start, stop in parallel.chunks(n, count)]
 
 
 def _over_slices(fn, slices):
