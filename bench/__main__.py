@@ -12,7 +12,7 @@ SUITES = ("overhead", "mlp", "cnn", "resnet", "memory", "data_loader")
 def main():
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("suites", nargs="*", default=list(SUITES), help=f"any of {', '.join(SUITES)}")
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     common.setup_threads()
     rows = []

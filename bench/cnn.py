@@ -11,5 +11,5 @@ def _model(lib):
                          nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-def run(rounds=30):
+def run(rounds=10):
     return compare_model("CNN", _model, (1, 28, 28), 64, rounds)

@@ -3,17 +3,21 @@
 Each round runs every case once, in turn (gradkit, PyTorch, gradkit, ...), so slow drifts of a
 noisy machine hit all cases alike; we report medians and the ratio of medians.
 
-Each case starts on a quiet machine: before it, the runner sleeps ``PAUSE`` seconds. Thread pools
-keep spinning after their work is done (PyTorch's OpenMP threads for about 10 ms; OpenBLAS, as NumPy
-bundles it, for about 0.1 s after every multi-threaded product, which is why gradkit runs its BLAS
-calls single-threaded, see gradkit.kernels.parallel), and a spinning pool left behind by one case takes
-a core from the next. Measured on 2 cores without the pause: PyTorch's CNN step took 105 ms after a
-NumPy case instead of its 46 ms alone. Passive OpenMP waiting hid PyTorch's spinning but also slowed
-PyTorch itself by 10-15%, so neither framework is tuned for the other: each runs with its defaults.
+Each round gives every case a quiet start and then a warm, steady run: the runner sleeps ``PAUSE``
+seconds, calls the case untimed for ``WARM`` seconds, then times ``block`` calls in a row.
 
-Latency cases run in blocks (``block`` calls in a row per case and round): after any pause PyTorch's
-first call pays for waking its sleeping threads (about 10 ms on this VM), which is not the latency of a
-model serving a stream of requests; the median over the blocks is the warm latency.
+- The pause: thread pools keep spinning after their work is done (PyTorch's OpenMP threads for about
+  10 ms; OpenBLAS, as NumPy bundles it, for about 0.1 s after every multi-threaded product, which is
+  why gradkit runs its BLAS calls single-threaded, see gradkit.kernels.parallel), and a pool left
+  spinning by one case takes a core from the next: without the pause PyTorch's CNN step took 105 ms
+  after a NumPy case instead of its 46 ms alone.
+- The warm-up: after an idle pause this VM runs the next tens of milliseconds slowly (threads woken
+  from deep idle; measured: gradkit's MLP step 9 ms for its first five steps after a pause, 6 ms in a
+  loop; PyTorch's batch-1 inference 12 ms instead of 0.7 ms for its first call). A training loop or a
+  model serving a stream of requests runs warm, so that is what is timed.
+
+Passive OpenMP waiting would hide PyTorch's spinning but slows PyTorch itself by 10-15%, so neither
+framework is tuned for the other: each runs with its defaults.
 """
 import os
 import statistics
@@ -34,10 +38,11 @@ def setup_threads():
         pass
 
 
-PAUSE = float(os.environ.get("BENCH_PAUSE", "0.03"))
+PAUSE = float(os.environ.get("BENCH_PAUSE", "0.15"))
+WARM = float(os.environ.get("BENCH_WARM", "0.1"))
 
 
-def interleaved(cases, rounds=30, warmup=3, pause=None, block=1):
+def interleaved(cases, rounds=10, warmup=3, pause=None, block=5):
     """``cases``: name -> zero-argument callable. Returns name -> median seconds."""
     pause = PAUSE if pause is None else pause
     for _ in range(warmup):
@@ -47,6 +52,10 @@ def interleaved(cases, rounds=30, warmup=3, pause=None, block=1):
     for _ in range(rounds):
         for name, fn in cases.items():
             time.sleep(pause)
+            warm_until = time.perf_counter() + WARM
+            fn()
+            while time.perf_counter() < warm_until:
+                fn()
             for _ in range(block):
                 start = time.perf_counter()
                 fn()
@@ -104,5 +113,5 @@ def compare_model(name, build, input_shape, batch, rounds):
     theirs.eval()
     g1, t1 = gk.tensor(x[:1]), torch.tensor(x[:1])
     latency = interleaved({"gradkit": lambda: infer(gk, ours, g1), "torch": lambda: infer(torch, theirs, t1)},
-                          rounds=rounds, block=10)
+                          rounds=rounds, block=20)
     return [row(f"{name} training step (batch {batch})", train), row(f"{name} inference (batch 1)", latency)]

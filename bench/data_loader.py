@@ -39,7 +39,7 @@ def _epoch(loader):
     return run
 
 
-def run(rounds=30):
+def run(rounds=10):
     import torch
     import torch.utils.data
 
@@ -48,14 +48,14 @@ def run(rounds=30):
 
     dataset = SyntheticImages()
     rows = []
-    rounds = max(3, rounds // 5)  # one call is a whole epoch of 32 batches
+    rounds = max(3, rounds // 2)  # one call is a whole epoch of 32 batches
     for workers in WORKERS:
         extra = {"persistent_workers": True} if workers else {}
         cases = {"gradkit": _epoch(DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=workers,
                                               generator=gk.Generator(0), **extra)),
                  "torch": _epoch(torch.utils.data.DataLoader(dataset, batch_size=BATCH, shuffle=True,
                                                              num_workers=workers, **extra))}
-        medians = interleaved(cases, rounds=rounds, warmup=1)
+        medians = interleaved(cases, rounds=rounds, warmup=1, block=1)
         result = row(f"data_loader crop+flip+normalize 3x32x32 b{BATCH} workers={workers}", medians)
         result["gradkit_images_per_s"] = round(IMAGES / medians["gradkit"])
         result["torch_images_per_s"] = round(IMAGES / medians["torch"])

@@ -40,7 +40,7 @@ def numpy_step(params, x, y):
         b -= LR * gb
 
 
-def run(rounds=30):
+def run(rounds=10):
     import torch
     import gradkit as gk
     import gradkit.nn.functional as F
@@ -73,5 +73,5 @@ def run(rounds=30):
         "gradkit": lambda: framework_step(gk, F, gk_params, gx, gy),
         "torch": lambda: framework_step(torch, torch.nn.functional, torch_params, tx, ty),
         "numpy": lambda: numpy_step(np_params, x, y),
-    }, rounds=rounds, pause=0.15)   # the NumPy floor's products leave OpenBLAS spinning for 0.1 s
+    }, rounds=rounds)
     return [row("MLP step (manual SGD)", medians), row("MLP step vs NumPy floor", medians, reference="numpy")]

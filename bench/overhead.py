@@ -4,7 +4,7 @@ import numpy as np
 from bench.common import interleaved, row
 
 
-def run(rounds=20):
+def run(rounds=10):
     import torch
     import gradkit as gk
 

@@ -26,5 +26,5 @@ def build(lib):
         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
 
 
-def run(rounds=30):
+def run(rounds=10):
     return compare_model("ResNet-style", build, (3, 32, 32), 32, rounds)
