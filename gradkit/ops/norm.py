@@ -23,9 +23,12 @@ same formula is built from differentiable Tensor ops instead, so second derivati
 import math
 import numbers
 
+import numpy as np
+
 from gradkit import backend
 from gradkit.autograd.function import Function
 from gradkit.autograd.grad_mode import no_grad, state as _grad_state
+from gradkit.kernels import parallel
 from gradkit.ops.elementwise import absolute, clamp, rsqrt, sign, where
 from gradkit.ops.shape import sum_to
 from gradkit.tensor import Tensor
@@ -57,6 +60,26 @@ def _sum(a, axes):
     return a.sum(axis=axes, keepdims=True) if axes else a
 
 
+# The input-sized passes run over chunks of the view's first axis (the batch) at once on the threads
+# (gradkit.kernels.parallel): every pass below reads and writes whole rows, and the per-row results
+# are reduced over the other axes only after all chunks are done, so the numbers do not depend on the
+# split. Small statistics that broadcast along that axis are sliced with it (``_rows``).
+def _over_batch(fn, view_array):
+    if type(view_array) is np.ndarray:
+        parallel.over_rows(fn, view_array.shape[0], view_array)
+    else:
+        fn(0, view_array.shape[0])
+
+
+def _rows(a, start, stop):
+    return a[start:stop] if a.shape[0] > 1 else a
+
+
+def _row_results(view, like):
+    """An array for one per-row result of ``view`` (its last axis kept as 1)."""
+    return backend.array_module(like).empty(tuple(view[:-1]) + (1,), like.dtype)
+
+
 def _reduce(a, axes, b=None):
     r""":math:`\sum_{axes} a` (or :math:`\sum_{axes} a b` without the temporary ``a * b``), dimensions kept."""
     last = a.ndim - 1
@@ -75,25 +98,43 @@ class _Normalize(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, *, view, axes, affine, eps, running=None):
         xv = x.reshape(view)
+        xp = backend.array_module(x)
         count = math.prod(view[a] for a in axes)
+        if len(view) - 1 not in axes:
+            raise ValueError(f"_Normalize: the statistics' axes {axes} must include the last axis of view {view}")
+        other_axes = tuple(a for a in axes if a != len(view) - 1)
         # Two passes (mean, then the mean square of the centred values), as PyTorch does: the one-pass
         # E[x^2] - E[x]^2 loses every digit when the mean is large against the spread.
-        mean = _reduce(xv, axes) / count
-        centred = xv - mean
-        var = _reduce(centred, axes, centred) / count
-        invstd = 1 / backend.array_module(x).sqrt(var + eps)
+        sums, squares, out = _row_results(view, x), _row_results(view, x), xp.empty(view, x.dtype)
+
+        def row_sums(start, stop):
+            sums[start:stop, ..., 0] = _row_sums(xv[start:stop])
+        _over_batch(row_sums, xv)
+        mean = _sum(sums, other_axes) / count
+
+        def centre(start, stop):   # out holds x - mean until the last pass scales it
+            centred = xp.subtract(xv[start:stop], _rows(mean, start, stop), out=out[start:stop])
+            squares[start:stop, ..., 0] = _row_dots(centred, centred)
+        _over_batch(centre, xv)
+        var = _sum(squares, other_axes) / count
+        invstd = 1 / xp.sqrt(var + eps)
         if running is not None:
             _update_running_stats(mean, var * (count / (count - 1)), *running)
         gamma = None if weight is None else weight.reshape(affine)
-        if gamma is None:
-            out = centred * invstd
-        elif affine[-1] == 1:   # gamma constant along rows: fold it into the per-row scale
-            out = centred * (invstd * gamma)
-        else:
-            out = centred * invstd
-            out *= gamma
-        if bias is not None:
-            out += bias.reshape(affine)
+        shift = None if bias is None else bias.reshape(affine)
+        # gamma constant along rows: folded into the per-row scale
+        scale = invstd if gamma is None else invstd * gamma if affine[-1] == 1 else None
+
+        def normalise(start, stop):
+            rows = out[start:stop]
+            if scale is not None:
+                rows *= _rows(scale, start, stop)
+            else:
+                rows *= _rows(invstd, start, stop)
+                rows *= _rows(gamma, start, stop)
+            if shift is not None:
+                rows += _rows(shift, start, stop)
+        _over_batch(normalise, xv)
         ctx.attrs = (view, axes, affine, eps, count)
         ctx.input_shape = x.shape
         ctx.param_shapes = (None if weight is None else weight.shape, None if bias is None else bias.shape)
@@ -109,9 +150,8 @@ class _Normalize(Function):
         x, weight, mean, invstd = ctx.saved_tensors
         if _grad_state.grad_enabled:
             return _normalize_backward_graph(ctx, grad, x, weight)
-        centred = x.data.reshape(ctx.attrs[0]) - mean.data
-        return _normalize_backward_fused(ctx, grad.data, None if weight is None else weight.data, centred,
-                                         invstd.data)
+        return _normalize_backward_fused(ctx, grad.data, None if weight is None else weight.data, x.data,
+                                         mean.data, invstd.data)
 
 
 def _update_running_stats(mean, unbiased_var, running_mean, running_var, momentum):
@@ -124,29 +164,40 @@ def _update_running_stats(mean, unbiased_var, running_mean, running_var, momentu
                           + (1 - momentum) * running_var.data)
 
 
-def _normalize_backward_fused(ctx, g, weight, centred, invstd):
-    r"""Gradients on raw arrays, with :math:`c = x - \mathrm{E}[x]` (recomputed by the caller, which hands
-    it over to be overwritten) and :math:`d = \gamma g`:
+def _normalize_backward_fused(ctx, g, weight, x, mean, invstd):
+    r"""Gradients on raw arrays, with :math:`c = x - \mathrm{E}[x]` and :math:`d = \gamma g`:
 
     .. math::
         \frac{\partial L}{\partial x} = \sigma^{-1}\big(d - \overline{d} - c\, \sigma^{-2}\, \overline{d c}\big)
 
-    Two reductions (one pass each) and four element-wise passes. Where the weight is constant along
-    each row (batch, instance and group norm), every sum over the data is a row sum of ``g`` or
-    ``g c`` and the weight only enters the small per-row results; where it is also constant along
-    all the statistics' axes (batch and instance norm), it factors out into the final scale.
+    One pass recomputes ``c`` (the saved input minus the saved mean: the same subtraction as in
+    forward, so the same bits) together with the two row reductions; the input gradient is then built
+    in ``c``'s array in four element-wise passes. Where the weight is constant along each row (batch,
+    instance and group norm), every sum over the data is a row sum of ``g`` or ``g c`` and the weight
+    only enters the small per-row results; where it is also constant along all the statistics' axes
+    (batch and instance norm), it factors out into the final scale.
     """
     view, axes, affine, _, count = ctx.attrs
     weight_shape, bias_shape = ctx.param_shapes
     need_x, need_weight, need_bias = ctx.needs_input_grad
-    g = g.reshape(view)
+    xp = backend.array_module(g)
+    g, xv = g.reshape(view), x.reshape(view)
     param_axes = tuple(i for i, size in enumerate(affine) if size == 1)
     other_axes = tuple(a for a in axes if a != len(view) - 1)   # the statistics' axes besides the rows
     gamma = None if weight is None else weight.reshape(affine)
     factored = gamma is None or all(affine[a] == 1 for a in axes)
     rows_share_weight = gamma is None or affine[-1] == 1
+    centred = xp.empty(view, g.dtype)
+    row_g, row_gc = _row_results(view, g), _row_results(view, g)
+
+    def centre(start, stop):
+        c = xp.subtract(xv[start:stop], _rows(mean, start, stop), out=centred[start:stop])
+        if rows_share_weight:
+            row_g[start:stop, ..., 0] = _row_sums(g[start:stop])
+            row_gc[start:stop, ..., 0] = _row_dots(g[start:stop], c)
+    _over_batch(centre, xv)
+    d = None
     if rows_share_weight:
-        row_g, row_gc = _row_sums(g)[..., None], _row_dots(g, centred)[..., None]
         sum_d = _sum(row_g if factored else row_g * gamma, other_axes)
         sum_dc = _sum(row_gc if factored else row_gc * gamma, other_axes)
     else:
@@ -165,23 +216,30 @@ def _normalize_backward_fused(ctx, g, weight, centred, invstd):
         # ``centred`` is this backward's own array and nothing reads it after this point (the weight
         # gradient above is done): the input gradient is built in it, saving one input-sized array.
         if factored:      # sums of g, not d: gamma joins the final scale
-            grad_x = centred
-            grad_x *= -invstd * invstd * sum_dc / count
-            grad_x += g
-            grad_x -= sum_d / count
-            grad_x *= invstd if gamma is None else invstd * gamma
+            coefficients = (-invstd * invstd * sum_dc / count, g, sum_d / count,
+                            invstd if gamma is None else invstd * gamma)
         elif rows_share_weight:
-            grad_x = centred
-            grad_x *= -invstd ** 3 * sum_dc / count
-            grad_x -= invstd * sum_d / count
-            grad_x += g * (invstd * gamma)
+            coefficients = (-invstd ** 3 * sum_dc / count, invstd * sum_d / count, g, invstd * gamma)
         else:
-            grad_x = centred
-            grad_x *= -invstd * invstd * sum_dc / count
-            grad_x += d
-            grad_x -= sum_d / count
-            grad_x *= invstd
-        grad_x = Tensor._make(grad_x.reshape(ctx.input_shape))
+            coefficients = (-invstd * invstd * sum_dc / count, d, sum_d / count, invstd)
+
+        def input_grad(start, stop):
+            rows = centred[start:stop]
+            a, b, c, e = (_rows(v, start, stop) for v in coefficients)
+            rows *= a
+            if factored:
+                rows += b
+                rows -= c
+                rows *= e
+            elif rows_share_weight:
+                rows -= b
+                rows += c * e
+            else:
+                rows += b
+                rows -= c
+                rows *= e
+        _over_batch(input_grad, xv)
+        grad_x = Tensor._make(centred.reshape(ctx.input_shape))
     if need_bias:
         grad_bias = _sum(row_g, param_axes) if affine[-1] == 1 else _reduce(g, param_axes)
         grad_bias = Tensor._make(grad_bias.reshape(bias_shape))
