@@ -103,8 +103,19 @@ def num_threads():
     return backend.get_num_threads()
 
 
+def _forget_pool_in_child():
+    # A forked process (a DataLoader worker) inherits the pool object but not its threads, and maybe
+    # a lock held by a thread that does not exist there: it starts afresh.
+    global _pool_lock
+    _pool_lock = threading.Lock()
+    _pool.update(pid=None, executor=None, size=0)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_in_child)
+
+
 def _executor(size):
-    # A process forked by a DataLoader worker inherits the pool object but not its threads.
     with _pool_lock:
         if _pool["pid"] != os.getpid() or _pool["size"] != size:
             _pool["executor"] = ThreadPoolExecutor(size, thread_name_prefix="gradkit", initializer=_mark_worker)

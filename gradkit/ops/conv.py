@@ -28,6 +28,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
+from gradkit.autograd.grad_mode import state as _grad_state
 from gradkit.kernels import parallel
 from gradkit.kernels.im2col import col2im, im2col
 from gradkit.ops.elementwise import add
@@ -219,8 +220,24 @@ class _Conv(Function):
         geometry = ctx.geometry
         grad_x = _ConvInputGrad.apply(grad, weight, geometry=geometry, in_hw=x.shape[2:]) if need_x else None
         grad_w = _ConvWeightGrad.apply(x, grad, geometry=geometry, kernel_hw=weight.shape[2:]) if need_w else None
-        grad_b = reshape(sum_to(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],)) if need_b else None
+        grad_b = _bias_grad(grad) if need_b else None
         return grad_x, grad_w, grad_b
+
+
+def _bias_grad(grad):
+    """The bias gradient, the sum of ``grad`` over batch and space. Plain backward on the CPU sums each
+    image's rows on the threads (contiguous row sums, then the small (N, C) partials), which measured
+    several times faster than one strided reduction over axes (0, 2, 3)."""
+    data = grad.data
+    if _grad_state.grad_enabled or type(data) is not np.ndarray or not data.flags.c_contiguous:
+        return reshape(sum_to(grad, (1, grad.shape[1], 1, 1)), (grad.shape[1],))
+    rows = data.reshape(data.shape[0], data.shape[1], -1)
+    per_image = np.empty(rows.shape[:2], data.dtype)
+
+    def some_images(start, stop):
+        np.sum(rows[start:stop], axis=2, out=per_image[start:stop])
+    parallel.over_rows(some_images, rows.shape[0], rows)
+    return Tensor._make(per_image.sum(axis=0))
 
 
 class _ConvInputGrad(Function):

@@ -106,3 +106,18 @@ def test_convolution_does_not_depend_on_the_thread_count():
 def test_set_num_threads_rejects_non_positive_ints(bad):
     with pytest.raises(ValueError, match="set_num_threads"):
         gk.set_num_threads(bad)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_pool(two_threads):
+    import os
+    parallel.run(lambda a, b: b - a, parallel.chunks(4, 2))   # the parent's pool exists
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if parallel.run(lambda a, b: b - a, parallel.chunks(4, 2)) == [2, 2] else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
