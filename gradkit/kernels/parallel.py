@@ -6,29 +6,29 @@ runs a product on several threads, keeps its worker threads spinning for about 0
 every few milliseconds, so one core spun all the time and every NumPy pass between the products had
 the other core to itself; PyTorch, next door in the same process, lost a core too.
 
-So where gradkit has large passes of its own to split (convolution, pooling, normalisation, big
-element-wise passes), it runs each BLAS call single-threaded (:func:`blas_single_threaded`) and
-splits the work itself: independent chunks (images of a batch, blocks of a product, slices of an
+So gradkit runs each BLAS call single-threaded (:func:`blas_single_threaded`) and splits the work
+itself: independent chunks (images of a batch, blocks of a product, slices of an
 element-wise pass) go to a pool of ``get_num_threads() - 1`` threads plus the calling thread. NumPy
 and BLAS release the GIL in their loops, so the chunks really run at once, and idle pool threads
 block instead of spinning. Measured on 2 cores: an im2col copy 1.85x faster, a ReLU backward 1.6x.
 
-Where it has none (an MLP: products and small passes only), OpenBLAS's own threads are better at
-products (a 128x784 @ 784x512 product: 0.88 ms with its threads kept warm by spinning, 1.09 ms split
-by gradkit, whose sleeping threads take 50-70 us to wake on this VM). So the mode follows the
-work: products use BLAS's threads unless the pool ran in the last ``POOL_MEMORY_S`` seconds (it
-then will again soon, in the next layer or step, and a spinning BLAS thread would halve it).
+Every product runs this way, also where there is nothing else to split (an MLP), although
+OpenBLAS's own warm threads are faster there (a 128x784 @ 784x512 product: 0.88 ms against 1.09 ms
+split by gradkit, whose sleeping threads take 50-70 us to wake on this VM): OpenBLAS rounds
+differently with different thread counts, so switching between the two by what ran before made a
+run resumed from a checkpoint drift from the run it continues. One rule for every call keeps results
+a function of the inputs and ``get_num_threads()`` alone.
 
 The split applies only where gradkit can also make BLAS single-threaded (the OpenBLAS that NumPy's
 wheels bundle); with another BLAS, or for CuPy arrays, everything runs in the calling thread as
-before. Chunks never overlap in what they write, so results do not depend on the thread count,
-except sums of partial products (the weight gradient of a convolution), which are added in a fixed order.
+before. Chunks never overlap in what they write and partial sums (the weight gradient of a
+convolution) are added in a fixed order, so results are a function of the inputs and the thread
+count; with another thread count, products may round differently in the last bits.
 """
 import contextlib
 import ctypes
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -43,11 +43,8 @@ MIN_PARALLEL_BYTES = 1 << 20
 # thread packs its own copy of the shared operand); a 51M one 1.66 ms in one thread, 1.09 ms split.
 MIN_PARALLEL_FLOPS = 32 << 20
 
-# After the pool last ran, how long products keep to one BLAS thread (see the module's docstring).
-POOL_MEMORY_S = 0.25
-
 _local = threading.local()
-_pool = {"pid": None, "executor": None, "size": 0, "used_at": -1e9}
+_pool = {"pid": None, "executor": None, "size": 0}
 _pool_lock = threading.Lock()
 
 
@@ -119,7 +116,7 @@ def _forget_pool_in_child():
     # a lock held by a thread that does not exist there: it starts afresh.
     global _pool_lock
     _pool_lock = threading.Lock()
-    _pool.update(pid=None, executor=None, size=0, used_at=-1e9)
+    _pool.update(pid=None, executor=None, size=0)
 
 
 if hasattr(os, "register_at_fork"):
@@ -148,22 +145,12 @@ def chunks(n, parts):
     return list(zip(bounds[:-1], bounds[1:]))
 
 
-def pool_active():
-    """Whether the pool ran recently, so products should leave the cores to it."""
-    return time.monotonic() - _pool["used_at"] < POOL_MEMORY_S
-
-
 def run(fn, ranges):
     """``[fn(start, stop) for (start, stop) in ranges]``, the ranges at once on the pool's threads
-    (the last in the calling thread); BLAS single-threaded throughout. Exceptions propagate. A single
-    range runs in the calling thread, its products on BLAS's threads unless the pool is active."""
-    if len(ranges) <= 1:
-        if not pool_active():
-            return [fn(*r) for r in ranges]
-        with blas_single_threaded():
-            return [fn(*r) for r in ranges]
-    _pool["used_at"] = time.monotonic()
+    (the last in the calling thread); BLAS single-threaded throughout. Exceptions propagate."""
     with blas_single_threaded():
+        if len(ranges) <= 1:
+            return [fn(*r) for r in ranges]
         executor = _executor(len(ranges) - 1)
         futures = [executor.submit(_in_worker, fn, start, stop) for start, stop in ranges[:-1]]
         last = fn(*ranges[-1])
@@ -189,10 +176,9 @@ def over_rows(fn, n, array, nbytes=None):
 
 
 def matmul(a, b):
-    """``a @ b`` for 2-D arrays: on BLAS's threads, or, while the pool is active, split over the longer
-    of ``a``'s rows and ``b``'s columns with BLAS single-threaded. The sums along the inner dimension
-    are not split, so each output element is summed as in a call on one block."""
-    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2 or not pool_active():
+    """``a @ b`` for 2-D arrays, split over the longer of ``a``'s rows and ``b``'s columns; BLAS
+    single-threaded."""
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
         return a @ b
     m, k = a.shape
     n = b.shape[1]
