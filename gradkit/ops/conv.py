@@ -83,15 +83,17 @@ def _depthwise_args(geometry):
 _COLS_BUDGET_BYTES = 8 << 20
 
 
-def _batch_slices(x, rows_per_image):
+def _batch_slices(x, rows_per_image, other_bytes=0):
     """``slice`` objects over the batch, each slice's im2col buffer within ``_COLS_BUDGET_BYTES``, as
     equal as can be and a multiple of the thread count when the work is worth splitting, so the threads
-    finish together (one slice on GPUs, where one large GEMM is best and memory is not the scratch's concern)."""
+    finish together (one slice on GPUs, where one large GEMM is best and memory is not the scratch's concern).
+    ``other_bytes``: what the slices read and write besides the buffer (the splitting is worth it for a
+    small buffer with a large output too: the first layer of a CNN, with one input channel)."""
     n = x.shape[0]
     if type(x) is not np.ndarray or n <= 1:
         return [slice(0, n)]   # an empty batch still gets one (empty) slice: its weight gradient is zeros
     per_image = max(rows_per_image * x.dtype.itemsize, 1)
-    threads = parallel.parts_for(x, per_image * n)
+    threads = parallel.parts_for(x, per_image * n + other_bytes)
     count = -(-n // max(1, _COLS_BUDGET_BYTES // per_image))
     count = min(n, -(-count // threads) * threads)
     return [slice(start, stop) for start, stop in parallel.chunks(n, count)]
@@ -131,7 +133,7 @@ def conv_arrays(x, weight, bias, geometry, out_hw):
         else:
             xp.add(channel_major, bias.reshape(1, -1, 1, 1), out=out[part])
 
-    _over_slices(slice_of_batch, _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1]))
+    _over_slices(slice_of_batch, _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1], out.nbytes))
     return out
 
 
@@ -169,7 +171,8 @@ def conv_input_grad_arrays(grad, weight, geometry, in_hw):
         grad_x[part] = col2im(cols, grad_x[part].shape, (kh, kw), geometry.stride, geometry.padding,
                               geometry.dilation, grad.shape[2:])
 
-    _over_slices(slice_of_batch, _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3]))
+    _over_slices(slice_of_batch, _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3],
+                                               grad.nbytes + grad_x.nbytes))
     return grad_x
 
 
@@ -191,7 +194,8 @@ def conv_weight_grad_arrays(x, grad, geometry, kernel_hw):
         return xp.matmul(_grouped(cols, g), per_group)
 
     partials = _over_slices(slice_of_batch,
-                            _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3]))
+                            _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3],
+                                          2 * grad.nbytes))
     weight2d = partials[0]
     for partial in partials[1:]:   # in batch order
         weight2d += partial
