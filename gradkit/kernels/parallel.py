@@ -71,7 +71,8 @@ def _find_openblas_setter():
     return None
 
 
-_blas = {"found": False, "control": None}
+_blas = {"found": False, "control": None, "holders": 0, "previous": None}
+_blas_lock = threading.Lock()
 
 
 def _blas_control():
@@ -82,25 +83,26 @@ def _blas_control():
 
 @contextlib.contextmanager
 def blas_single_threaded():
-    """Run the BLAS calls inside on the calling thread only (restored on exit; nests)."""
+    """Run the BLAS calls inside on the calling thread only. BLAS's thread count is one setting for
+    the whole process, so it is counted: the first of any threads to enter sets it to 1, the last to
+    leave restores it (also when nested)."""
     control = _blas_control()
-    depth = getattr(_local, "blas_depth", 0)
-    if control is None or depth:
-        _local.blas_depth = depth + 1
-        try:
-            yield
-        finally:
-            _local.blas_depth = depth
+    if control is None:
+        yield
         return
     setter, getter = control
-    previous = getter()
-    setter(1)
-    _local.blas_depth = 1
+    with _blas_lock:
+        if _blas["holders"] == 0:
+            _blas["previous"] = getter()
+            setter(1)
+        _blas["holders"] += 1
     try:
         yield
     finally:
-        _local.blas_depth = 0
-        setter(previous)
+        with _blas_lock:
+            _blas["holders"] -= 1
+            if _blas["holders"] == 0:
+                setter(_blas["previous"])
 
 
 # ----- the pool ----------------------------------------------------------------------------------------

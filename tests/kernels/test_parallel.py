@@ -121,3 +121,27 @@ def test_a_forked_child_gets_its_own_pool(two_threads):
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_blas_threads_are_restored_by_the_last_of_several_threads():
+    control = parallel._blas_control()
+    if control is None:
+        pytest.skip("no OpenBLAS control in this NumPy")
+    _, getter = control
+    before = getter()
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with parallel.blas_single_threaded():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(10)
+    with parallel.blas_single_threaded():
+        pass
+    assert getter() == 1          # the other thread is still inside
+    leave.set()
+    thread.join()
+    assert getter() == before
