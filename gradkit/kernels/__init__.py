@@ -1,8 +1,9 @@
-"""Raw-array kernels (numba on CPU) for the ops where NumPy alone is slow.
+"""Raw-array kernels (numba on CPU) for the ops where NumPy alone is slow, and the thread pool and
+allocator settings that the CPU ops share.
 
-The kernels are compiled lazily (on first use, cached on disk) and run single-threaded. They sit
-between BLAS calls whose threads spin-wait for their next job; numba's own thread pool (prange)
-then competes with those spinning threads for the cores. Measured on 2 cores: the default
-digits CNN training step took 42 ms with parallel kernels and 20 ms without, and the 28x28 CNN
-benchmark step was unchanged, so parallel loops buy nothing here and cost up to 2x.
+The numba kernels are compiled lazily (on first use, cached on disk) and run single-threaded: where
+splitting work over the cores pays, gradkit does it with its own pool (:mod:`gradkit.kernels.parallel`),
+and numba's thread pool would compete with that one for the cores. (Measured on 2 cores before the
+pool existed, against BLAS's spinning threads: the digits CNN training step took 42 ms with numba's
+parallel loops and 20 ms without.)
 """
