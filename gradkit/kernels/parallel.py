@@ -128,6 +128,8 @@ if hasattr(os, "register_at_fork"):
 def _executor(size):
     with _pool_lock:
         if _pool["pid"] != os.getpid() or _pool["size"] != size:
+            if _pool["pid"] == os.getpid() and _pool["executor"] is not None:
+                _pool["executor"].shutdown(wait=False)   # the thread count changed: its threads end when idle
             _pool["executor"] = ThreadPoolExecutor(size, thread_name_prefix="gradkit", initializer=_mark_worker)
             _pool["pid"], _pool["size"] = os.getpid(), size
         return _pool["executor"]

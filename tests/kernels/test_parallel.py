@@ -145,3 +145,18 @@ def test_blas_threads_are_restored_by_the_last_of_several_threads():
     leave.set()
     thread.join()
     assert getter() == before
+
+
+def test_changing_the_thread_count_retires_the_old_pool():
+    before = gk.get_num_threads()
+    try:
+        gk.set_num_threads(3)
+        if parallel.num_threads() < 3:
+            pytest.skip("gradkit does not control this BLAS, so it does not split work")
+        parallel.run(lambda a, b: b - a, parallel.chunks(6, 3))
+        old = parallel._pool["executor"]
+        gk.set_num_threads(2)
+        assert parallel.run(lambda a, b: b - a, parallel.chunks(6, 2)) == [3, 3]
+        assert parallel._pool["executor"] is not old and old._shutdown
+    finally:
+        gk.set_num_threads(before)
