@@ -12,7 +12,6 @@ the step needs, as before; the process just does not shrink between steps (as wi
 allocators). It applies to glibc only, once per process, and not when ``GRADKIT_MALLOC=system`` is set.
 """
 import ctypes
-import ctypes.util
 import os
 
 _M_TRIM_THRESHOLD = -1
@@ -30,8 +29,9 @@ def keep_freed_memory():
     ok = False
     if os.environ.get("GRADKIT_MALLOC", "") != "system":
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            mallopt = libc.mallopt
+            # The symbols already loaded into the process, libc's among them: no library search
+            # (ctypes.util.find_library runs ldconfig, 3 ms of every import).
+            mallopt = ctypes.CDLL(None).mallopt
         except (OSError, AttributeError, TypeError):   # not glibc (macOS, Windows, musl without mallopt)
             mallopt = None
         if mallopt is not None:

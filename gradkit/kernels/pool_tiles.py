@@ -55,7 +55,7 @@ def max_tiles(x, out_h, out_w, kh, kw, index_type):
     def planes(start, stop):
         return _max_tiles_into(x[start:stop], kh, kw, out[start:stop], indices[start:stop])
 
-    found = parallel.over_rows(planes, x.shape[0], x, nbytes=x.nbytes)
+    found = parallel.over_rows(planes, x.shape[0], x)
     return (out, indices) if all(found) else None
 
 

@@ -106,8 +106,8 @@ def _over_slices(fn, slices):
     :mod:`gradkit.kernels.parallel`; each thread has its own im2col scratch buffer); the results in order."""
     def run_chunk(start, stop):
         return [fn(part) for part in slices[start:stop]]
-    threads = parallel.num_threads() if len(slices) > 1 else 1
-    return [r for results in parallel.run(run_chunk, parallel.chunks(len(slices), threads)) for r in results]
+    ranges = parallel.chunks(len(slices), parallel.num_threads())
+    return [r for results in parallel.run(run_chunk, ranges) for r in results]
 
 
 def conv_arrays(x, weight, bias, geometry, out_hw):

@@ -23,8 +23,6 @@ same formula is built from differentiable Tensor ops instead, so second derivati
 import math
 import numbers
 
-import numpy as np
-
 from gradkit import backend
 from gradkit.autograd.function import Function
 from gradkit.autograd.grad_mode import no_grad, state as _grad_state
@@ -65,10 +63,7 @@ def _sum(a, axes):
 # are reduced over the other axes only after all chunks are done, so the numbers do not depend on the
 # split. Small statistics that broadcast along that axis are sliced with it (``_rows``).
 def _over_batch(fn, view_array):
-    if type(view_array) is np.ndarray:
-        parallel.over_rows(fn, view_array.shape[0], view_array)
-    else:
-        fn(0, view_array.shape[0])
+    parallel.over_rows(fn, view_array.shape[0], view_array)   # one call for small or GPU arrays
 
 
 def _rows(a, start, stop):

@@ -15,6 +15,15 @@ def two_threads():
     gk.set_num_threads(before)
 
 
+@pytest.fixture
+def blas_threads():
+    """The getter of BLAS's thread count; skips where gradkit cannot control that BLAS."""
+    control = parallel._blas_control()
+    if control is None:
+        pytest.skip("no OpenBLAS control in this NumPy")
+    return control[1]
+
+
 @pytest.mark.parametrize("n, parts", [(10, 3), (2, 5), (0, 2), (7, 1)])
 def test_chunks_cover_the_range_in_order(n, parts):
     ranges = parallel.chunks(n, parts)
@@ -68,11 +77,8 @@ def test_elementwise_splits_contiguous_passes_and_runs_other_layouts_whole(two_t
     np.testing.assert_array_equal(out, -strided)
 
 
-def test_blas_threads_are_restored():
-    control = parallel._blas_control()
-    if control is None:
-        pytest.skip("no OpenBLAS control in this NumPy")
-    setter, getter = control
+def test_blas_threads_are_restored(blas_threads):
+    getter = blas_threads
     before = getter()
     with parallel.blas_single_threaded():
         assert getter() == 1
@@ -123,11 +129,8 @@ def test_a_forked_child_gets_its_own_pool(two_threads):
     assert os.WEXITSTATUS(status) == 0
 
 
-def test_blas_threads_are_restored_by_the_last_of_several_threads():
-    control = parallel._blas_control()
-    if control is None:
-        pytest.skip("no OpenBLAS control in this NumPy")
-    _, getter = control
+def test_blas_threads_are_restored_by_the_last_of_several_threads(blas_threads):
+    getter = blas_threads
     before = getter()
     inside, leave = threading.Event(), threading.Event()
 
