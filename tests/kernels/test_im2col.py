@@ -53,3 +53,39 @@ def test_negative_padding_crops():
     x = np.arange(16, dtype=np.float64).reshape(1, 1, 4, 4)
     cols = im2col(x, (1, 1), (1, 1), (-1, 0, -1, 0), (1, 1), (3, 3))
     np.testing.assert_array_equal(cols.reshape(3, 3), x[0, 0, 1:, 1:])
+
+
+# Stride 1 and an output as large as the input, with at least 16 planes (images x channels): the
+# plane-shift path (see gradkit.kernels.im2col._same_size_columns). Padding (top, left) may be
+# lopsided or negative as long as top + bottom = dH (kH - 1), and the kernel may exceed the input.
+SAME_SIZE = [
+    ((2, 8, 5, 7), (3, 3), (1, 1, 1, 1), (1, 1)),
+    ((4, 4, 6, 5), (5, 3), (0, 4, 2, 0), (1, 2)),
+    ((1, 16, 4, 4), (3, 3), (2, 2, 2, 2), (2, 2)),
+    ((8, 2, 3, 6), (3, 5), (-1, 3, 5, -1), (1, 1)),
+    ((16, 1, 2, 2), (5, 5), (2, 2, 2, 2), (1, 1)),
+    ((2, 8, 3, 3), (1, 1), (0, 0, 0, 0), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("shape, kernel, padding, dilation", SAME_SIZE)
+@pytest.mark.parametrize("reuse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_same_size_columns_match_the_definition(shape, kernel, padding, dilation, reuse, dtype, monkeypatch):
+    from gradkit.kernels import im2col as module
+    calls = []
+    original = module._same_size_columns
+    monkeypatch.setattr(module, "_same_size_columns", lambda *args: calls.append(args) or original(*args))
+    x = np.random.default_rng(2).standard_normal(shape).astype(dtype)
+    cols = im2col(x, kernel, (1, 1), padding, dilation, shape[2:], reuse=reuse)
+    assert calls, "the plane-shift path was not taken"
+    np.testing.assert_array_equal(cols, _naive_im2col(x, kernel, (1, 1), padding, dilation, shape[2:]))
+
+
+def test_scratch_starts_half_a_page_from_its_source():
+    from gradkit.kernels.im2col import scratch
+    source = np.zeros(3000, np.float32)
+    for offset in (0, 1, 5, 700):
+        buffer = scratch(5000, np.float32, np, apart_from=source[offset:])
+        assert buffer.size == 5000
+        assert (buffer.ctypes.data - source[offset:].ctypes.data) % 4096 == 2048
