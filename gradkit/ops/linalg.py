@@ -308,10 +308,13 @@ class _Linear(Function):
         if not _grad_state.grad_enabled:
             # Plain backward (no create_graph): the same three products straight on the arrays. This is
             # the hottest backward of every MLP, and the Tensor-op version below dispatches seven ops.
+            # The input and weight gradients are independent products: they may run at once.
             rows, x_rows = grad.data.reshape(-1, weight.shape[0]), x.data.reshape(-1, x.shape[-1])
-            return (Tensor._make(parallel.matmul(rows, weight.data).reshape(x.shape)) if need_x else None,
-                    Tensor._make(parallel.matmul(rows.T, x_rows)) if need_weight else None,
-                    Tensor._make(rows.sum(axis=0)) if need_bias else None)
+            pairs = ([(rows, weight.data)] if need_x else []) + ([(rows.T, x_rows)] if need_weight else [])
+            products = parallel.matmuls(*pairs)
+            grad_x = Tensor._make(products.pop(0).reshape(x.shape)) if need_x else None
+            grad_weight = Tensor._make(products.pop(0)) if need_weight else None
+            return grad_x, grad_weight, Tensor._make(rows.sum(axis=0)) if need_bias else None
         rows = reshape(grad, (-1, weight.shape[0]))
         grad_x = reshape(matmul(rows, weight), x.shape) if need_x else None
         grad_weight = matmul(_transpose_last_two(rows), reshape(x, (-1, x.shape[-1]))) if need_weight else None

@@ -67,6 +67,27 @@ def test_matmul_matches_numpy(two_threads, shape_a, shape_b):
     np.testing.assert_allclose(parallel.matmul(a, b.T.copy().T), a @ b, rtol=1e-5, atol=1e-5)
 
 
+def test_matmuls_run_mid_sized_products_at_once_with_the_numbers_of_one_call(two_threads, monkeypatch):
+    if parallel.num_threads() < 2:
+        pytest.skip("gradkit does not control this BLAS, so it does not split work")
+    monkeypatch.setattr(parallel, "MIN_CONCURRENT_FLOPS", 1000)
+    rng = np.random.default_rng(1)
+    pairs = [(rng.standard_normal((40, 30)).astype(np.float32), rng.standard_normal((30, 50)).astype(np.float32)),
+             (rng.standard_normal((30, 40)).astype(np.float32), rng.standard_normal((40, 50)).astype(np.float32))]
+    threads = []
+    original_run = parallel.run
+    monkeypatch.setattr(parallel, "run", lambda fn, ranges: threads.append(len(ranges)) or original_run(fn, ranges))
+    together = parallel.matmuls(*pairs)
+    assert threads == [2]
+    with parallel.blas_single_threaded():
+        for product, (a, b) in zip(together, pairs):
+            np.testing.assert_array_equal(product, a @ b)
+    threads.clear()
+    tiny = parallel.matmuls((pairs[0][0][:2, :2], pairs[0][1][:2, :2]), pairs[1])   # one below the minimum
+    assert threads == []
+    np.testing.assert_array_equal(tiny[0], pairs[0][0][:2, :2] @ pairs[0][1][:2, :2])
+
+
 def test_elementwise_splits_contiguous_passes_and_runs_other_layouts_whole(two_threads):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((64, 33, 61)).astype(np.float32)
