@@ -12,9 +12,11 @@ transpose flag, without a copy). Rows of one group of channels are contiguous, s
 convolution is a batch of GEMMs over a reshape.
 
 Both maps are strided-view copies done by the array library itself (no compiled loop): im2col is one
-copy of a 6-D window view of the padded input, col2im is ``kH * kW`` strided additions. Measured on
-2 cores, this beats a numba loop nest (which does not vectorise the short rows of small images) and,
-being single-threaded, does not fight the BLAS threads that run just before and after it. The same
+copy of a 6-D window view of the padded input (or, for stride-1 convolutions whose output is as large
+as their input, of zero-margined flattened planes: :func:`_same_size_columns`), col2im is ``kH * kW``
+strided additions. Measured on 2 cores, this beats a numba loop nest (which does not vectorise the
+short rows of small images), and it keeps ``import gradkit`` and the training step free of numba's
+runtime; convolution runs batch slices of it on gradkit's threads (``gradkit.ops.conv``). The same
 code runs on CuPy arrays.
 
 ``padding`` is ``(top, bottom, left, right)``, so asymmetric ("same") padding needs nothing special;
@@ -42,30 +44,34 @@ def scratch(size, dtype, xp, apart_from=None):
     (convolution asks for slices of the batch, see ``gradkit.ops.conv._COLS_BUDGET_BYTES``). The
     caller must be done with it before the next call in the same thread.
 
-    ``apart_from``: the array the buffer will be copied from; see :func:`_start_apart`.
+    ``apart_from``: the array the buffer will be copied from; see :func:`_apart`.
     """
     key = (xp.__name__, str(dtype))
     buffers = getattr(_scratch, "buffers", None)
     if buffers is None:
         buffers = _scratch.buffers = {}
-    spare = _PAGE // np.dtype(dtype).itemsize
     buffer = buffers.get(key)
-    if buffer is None or buffer.size < size + spare:
-        buffer = buffers[key] = xp.empty(size + spare, dtype)
-    start = _start_apart(buffer, apart_from) if apart_from is not None else 0
-    return buffer[start:start + size]
+    if buffer is None or buffer.size < size + _spare(dtype):
+        buffer = buffers[key] = xp.empty(size + _spare(dtype), dtype)
+    return _apart(buffer, size, apart_from)
 
 
-def _start_apart(buffer, source):
-    """An offset into ``buffer`` (which has a page to spare) whose address is half a page away from
-    ``source``'s, modulo the page. A copy whose reads and writes sit at nearly the same offset within
+def _spare(dtype):
+    """Elements of one page: what a buffer needs beyond its size so that :func:`_apart` can shift it."""
+    return _PAGE // np.dtype(dtype).itemsize
+
+
+def _apart(buffer, size, source):
+    """``size`` elements of ``buffer`` (which has a page to spare) starting half a page away from
+    ``source``'s address, modulo the page (from the start where ``source`` is None). A copy whose reads and writes sit at nearly the same offset within
     their 4 KiB pages stalls the CPU (a load waits on a store it looks like: "4K aliasing"); the
     shifted plane copies of :func:`_same_size_columns` do just that when a plane is 4 KiB (32x32
     floats): 230 us against 145 us for one image of 32 such planes."""
-    if type(buffer) is not np.ndarray or type(source) is not np.ndarray:
-        return 0
-    gap = (buffer.ctypes.data - source.ctypes.data) % _PAGE
-    return ((_PAGE // 2 - gap) % _PAGE) // buffer.itemsize
+    start = 0
+    if type(buffer) is np.ndarray and type(source) is np.ndarray:
+        gap = (buffer.ctypes.data - source.ctypes.data) % _PAGE
+        start = ((_PAGE // 2 - gap) % _PAGE) // buffer.itemsize
+    return buffer[start:start + size]
 
 
 def _pad(x, padding, extent_h, extent_w):
@@ -107,15 +113,13 @@ def im2col(x, kernel, stride, padding, dilation, out_hw, reuse=False):
 
 
 def _columns_buffer(shape, dtype, xp, reuse, apart_from=None):
-    """The array im2col fills: this thread's scratch, or a new array; see :func:`_start_apart`."""
+    """The array im2col fills: this thread's scratch, or a new array; see :func:`_apart`."""
     size = int(np.prod(shape))
     if reuse:
         return scratch(size, dtype, xp, apart_from).reshape(shape)
     if apart_from is None:
         return xp.empty(shape, dtype)
-    flat = xp.empty(size + _PAGE // np.dtype(dtype).itemsize, dtype)
-    start = _start_apart(flat, apart_from)
-    return flat[start:start + size].reshape(shape)
+    return _apart(xp.empty(size + _spare(dtype), dtype), size, apart_from).reshape(shape)
 
 
 def _same_size_columns(x, kernel, padding, dilation, reuse):
