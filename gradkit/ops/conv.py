@@ -78,11 +78,12 @@ def _depthwise_args(geometry):
 # per-thread scratch it stayed that large for the life of the process. Running the GEMMs over
 # slices of the batch bounds it: each image's columns are independent in the forward and input
 # gradient (same numbers), and the weight gradient, a sum over images, adds the slices' partial
-# products as BLAS adds its own blocks of the long dimension. Slices of 2 MB are still GEMMs of
-# over a thousand columns in the benchmarks, and the product reads its columns back from the cache
-# they were just written to: the convolutions of the ResNet and CNN benches (forward, input and
-# weight gradient) took 83-91 ms in all with 2 MB slices against 90-111 ms with 8 MB ones (2 threads).
-_COLS_BUDGET_BYTES = 2 << 20
+# products as BLAS adds its own blocks of the long dimension. The product reads its columns back
+# from the cache they were just written to: the convolutions of the ResNet and CNN benches took
+# 83-91 ms in all with 2 MB slices against 90-111 ms with 8 MB ones (2 threads). 3 MB holds two
+# 32-channel 32x32 images (1.2 MB each), and the GEMMs of 2048 columns ran at 66-72 GFLOP/s against
+# 53-60 for 1024 (one image): ResNet bench step 178 -> 163 ms (3.5-5 MB: 167-171), CNN 42.2 -> 39.8 ms.
+_COLS_BUDGET_BYTES = 3 << 20
 
 
 def _batch_slices(x, rows_per_image, other_bytes=0):
