@@ -9,12 +9,13 @@ the other core to itself; PyTorch, next door in the same process, lost a core to
 So gradkit runs each BLAS call single-threaded (:func:`blas_single_threaded`) and splits the work
 itself: independent chunks (images of a batch, blocks of a product, slices of an
 element-wise pass) go to a pool of ``get_num_threads() - 1`` threads plus the calling thread. NumPy
-and BLAS release the GIL in their loops, so the chunks really run at once, and idle pool threads
-block instead of spinning. Measured on 2 cores: an im2col copy 1.85x faster, a ReLU backward 1.6x.
+and BLAS release the GIL in their loops, so the chunks really run at once. Measured on 2 cores: an
+im2col copy 1.85x faster, a ReLU backward 1.6x. Between chunks the pool's threads spin for a few
+milliseconds outside the GIL and then block (:mod:`gradkit.kernels.workers`).
 
 Every product runs this way, also where there is nothing else to split (an MLP), although
 OpenBLAS's own warm threads are faster there (a 128x784 @ 784x512 product: 0.88 ms against 1.09 ms
-split by gradkit, whose sleeping threads take 50-70 us to wake on this VM): OpenBLAS rounds
+split by gradkit): OpenBLAS rounds
 differently with different thread counts, so switching between the two by what ran before made a
 run resumed from a checkpoint drift from the run it continues. One rule for every call keeps results
 a function of the inputs and ``get_num_threads()`` alone.
@@ -29,22 +30,24 @@ import contextlib
 import ctypes
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from gradkit import backend
+from gradkit.kernels import workers
 
-# Below this many bytes touched, a pass runs in the calling thread: handing a chunk to a sleeping
-# pool thread costs 50-70 us on this VM, and splitting saves half of a pass that moves 5-10 GB/s.
+# Below this many bytes touched, a pass runs in the calling thread: handing a chunk to the pool
+# costs tens of microseconds, and splitting saves half of a pass that moves 5-10 GB/s.
 MIN_PARALLEL_BYTES = 1 << 20
-# Products below this many multiply-adds run in one call. Measured on 2 cores: a 17M product took
-# 0.47 ms in one thread and 0.60 ms split (the handoff to a sleeping thread costs 50-70 us and each
-# thread packs its own copy of the shared operand); a 51M one 1.66 ms in one thread, 1.09 ms split.
-MIN_PARALLEL_FLOPS = 32 << 20
+# Products below this many multiply-adds run in one call. Measured on 2 cores, each product after
+# 0.1 ms of Python (as in a training step): 4M took 0.27 ms in one call and 0.31 ms split (each
+# thread packs its own copy of the shared operand), 8M the same either way, 17M 0.64 ms against
+# 0.56, 51M 1.79 ms against 1.10. (With pool threads that blocked between chunks, waking one cost
+# 80-160 us and the break-even was above 17M.)
+MIN_PARALLEL_FLOPS = 12 << 20
 
 _local = threading.local()
-_pool = {"pid": None, "executor": None, "size": 0}
+_pool = {"pid": None, "workers": None}
 _pool_lock = threading.Lock()
 
 
@@ -118,21 +121,22 @@ def _forget_pool_in_child():
     # a lock held by a thread that does not exist there: it starts afresh.
     global _pool_lock
     _pool_lock = threading.Lock()
-    _pool.update(pid=None, executor=None, size=0)
+    _pool.update(pid=None, workers=None)
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
-def _executor(size):
+def _workers(size):
     with _pool_lock:
-        if _pool["pid"] != os.getpid() or _pool["size"] != size:
-            if _pool["pid"] == os.getpid() and _pool["executor"] is not None:
-                _pool["executor"].shutdown(wait=False)   # the thread count changed: its threads end when idle
-            _pool["executor"] = ThreadPoolExecutor(size, thread_name_prefix="gradkit", initializer=_mark_worker)
-            _pool["pid"], _pool["size"] = os.getpid(), size
-        return _pool["executor"]
+        old = _pool["workers"]
+        if _pool["pid"] != os.getpid() or old is None or old.size != size:
+            if _pool["pid"] == os.getpid() and old is not None:
+                old.retire()   # the thread count changed
+            _pool["workers"] = workers.Pool(size, initializer=_mark_worker)
+            _pool["pid"] = os.getpid()
+        return _pool["workers"]
 
 
 def _mark_worker():
@@ -151,19 +155,35 @@ def chunks(n, parts):
 
 def run(fn, ranges):
     """``[fn(start, stop) for (start, stop) in ranges]``, the ranges at once on the pool's threads
-    (the last in the calling thread); BLAS single-threaded throughout. Exceptions propagate."""
+    (the last ones in the calling thread); BLAS single-threaded throughout. Exceptions propagate.
+    A split inside a chunk runs in its thread, range after range."""
     with blas_single_threaded():
-        if len(ranges) <= 1:
+        threads = num_threads()   # 1 inside a chunk
+        if len(ranges) <= 1 or threads <= 1:
             return [fn(*r) for r in ranges]
-        executor = _executor(len(ranges) - 1)
-        futures = [executor.submit(_in_worker, fn, start, stop) for start, stop in ranges[:-1]]
-        last = fn(*ranges[-1])
-        return [f.result() for f in futures] + [last]
+        pool = _workers(threads - 1)
+        groups = [ranges[start:stop] for start, stop in chunks(len(ranges), pool.size + 1)]
+
+        def own():
+            _local.in_worker = True
+            try:
+                return _run_ranges(fn, groups[-1])
+            finally:
+                _local.in_worker = False
+        outcomes, mine = pool.call([(_run_ranges, (fn, group)) for group in groups[:-1]], own)
+        results = []
+        for ok, value in outcomes + [mine]:
+            if not ok:
+                raise value
+            results.extend(value)
+        return results
 
 
-def _in_worker(fn, start, stop):
-    with blas_single_threaded():
-        return fn(start, stop)
+def _run_ranges(fn, ranges):
+    # No blas_single_threaded() here: BLAS's thread count is one setting for the process, and the
+    # calling thread holds it at 1 until every chunk is done (which saves each chunk some Python
+    # on the way to its first array operation while the other threads wait for the GIL).
+    return [fn(*r) for r in ranges]
 
 
 def parts_for(array, nbytes=None):
@@ -202,25 +222,29 @@ def matmul(a, b):
     return out
 
 
-# Two products below MIN_PARALLEL_FLOPS, each of at least this many multiply-adds, run at once on two
-# threads (see ``matmuls``). Measured on 2 cores: the two 17M products of a linear layer's backward
-# (128x256 @ 256x512 and 256x128 @ 128x512) 0.90 ms one after the other, 0.6-0.65 ms at once.
+# Independent products of at least this many multiply-adds each run at once, one per thread (see
+# ``matmuls``). Measured on 2 cores, the input and weight gradients of a linear layer, one after the
+# other (each split if large enough) against at once: 128x256 @ 256x128 and its pair 0.56 -> 0.41 ms,
+# 128x256 @ 256x512 1.04 -> 0.89 ms, 128x512 @ 512x784 2.57 -> 2.30 ms: a thread that runs a whole
+# product packs each operand once.
 MIN_CONCURRENT_FLOPS = 4 << 20
 
 
 def matmuls(*pairs):
     """``[a @ b for a, b in pairs]`` for independent products (the input and weight gradients of a
-    linear layer). Products too small to split each (below ``MIN_PARALLEL_FLOPS``) but not tiny run
-    at once, one per thread, each in one BLAS call as ``matmul`` would make it, so the numbers are
-    the same either way; the others go through ``matmul``."""
+    linear layer). When every thread gets a whole product, or the products are too small to split
+    (below ``MIN_PARALLEL_FLOPS``), and none is tiny, they run at once, each in one BLAS call as
+    ``matmul`` would make a small one; otherwise each goes through ``matmul``."""
     def flops(a, b):
         return a.shape[0] * a.shape[1] * b.shape[1]
-    concurrent = (len(pairs) > 1 and num_threads() > 1
+    threads = num_threads()
+    concurrent = (len(pairs) > 1 and threads > 1
                   and all(type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 2
-                          and MIN_CONCURRENT_FLOPS <= flops(a, b) < MIN_PARALLEL_FLOPS for a, b in pairs))
+                          and MIN_CONCURRENT_FLOPS <= flops(a, b) for a, b in pairs)
+                  and (len(pairs) >= threads or all(flops(a, b) < MIN_PARALLEL_FLOPS for a, b in pairs)))
     if not concurrent:
         return [matmul(a, b) for a, b in pairs]
-    ranges = chunks(len(pairs), num_threads())
+    ranges = chunks(len(pairs), threads)
     return [r for results in run(lambda start, stop: [a @ b for a, b in pairs[start:stop]], ranges) for r in results]
 
 

@@ -178,9 +178,9 @@ def test_changing_the_thread_count_retires_the_old_pool():
         if parallel.num_threads() < 3:
             pytest.skip("gradkit does not control this BLAS, so it does not split work")
         parallel.run(lambda a, b: b - a, parallel.chunks(6, 3))
-        old = parallel._pool["executor"]
+        old = parallel._pool["workers"]
         gk.set_num_threads(2)
         assert parallel.run(lambda a, b: b - a, parallel.chunks(6, 2)) == [3, 3]
-        assert parallel._pool["executor"] is not old and old._shutdown
+        assert parallel._pool["workers"] is not old and old.retired
     finally:
         gk.set_num_threads(before)
