@@ -147,6 +147,9 @@ def worker_loop(dataset, fetcher, index_queue, result_queue, worker_id, num_work
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Results left unread at shutdown must not keep this process from exiting.
     result_queue.cancel_join_thread()
+    # As in PyTorch, a worker computes on one thread: the workers share the cores with each other
+    # and with the training loop (a worker_init_fn may raise it again).
+    backend.set_num_threads(1)
 
     def start_epoch(seed):
         global _worker_info

@@ -183,6 +183,28 @@ class SeedReport(Dataset):
                          int(gk.randint(0, 10 ** 9, (1,)).item())], dtype=np.int64)
 
 
+class ThreadReport(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return np.array([gk.get_num_threads()])
+
+
+def test_workers_compute_on_one_thread_unless_their_init_says_otherwise():
+    before = gk.get_num_threads()
+    gk.set_num_threads(2)
+    try:
+        with deadline(30):
+            plain = [b.numpy().ravel().tolist() for b in DataLoader(ThreadReport(), batch_size=1, num_workers=2)]
+            raised = [b.numpy().ravel().tolist() for b in DataLoader(ThreadReport(), batch_size=1, num_workers=1,
+                                                                     worker_init_fn=lambda _: gk.set_num_threads(3))]
+        assert plain == [[1], [1]] and raised == [[3], [3]]
+        assert gk.get_num_threads() == 2   # the main process keeps its own
+    finally:
+        gk.set_num_threads(before)
+
+
 def test_workers_seeded_distinctly_from_the_loader_generator():
     assert get_worker_info() is None
     with deadline(30):
