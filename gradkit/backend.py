@@ -32,14 +32,36 @@ def set_default_dtype(dtype):
     _default_float = dtype
 
 
-def _available_cores():
+def available_cores():
+    """The cores this process may use: its CPU affinity, or fewer where a container's CPU quota
+    (cgroup ``cpu.max``, or ``cpu.cfs_quota_us`` in cgroup v1) allows less. Threads beyond the quota
+    are not parallelism: the container is throttled for the time they use."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    return max(1, min(cores, quota)) if quota else cores
 
 
-_num_threads = _available_cores()
+def cgroup_cpu_quota(root="/sys/fs/cgroup"):
+    """Whole CPUs the cgroup's quota allows (rounded up), or None where there is no quota to read."""
+    def read(*parts):
+        try:
+            with open(os.path.join(root, *parts)) as f:
+                return f.read().split()
+        except (OSError, ValueError):
+            return None
+    limit = read("cpu.max")                                     # cgroup v2: "max 100000" or "200000 100000"
+    if limit is None:
+        quota, period = read("cpu", "cpu.cfs_quota_us"), read("cpu", "cpu.cfs_period_us")   # v1; -1: none
+        limit = quota + period if quota and period else None
+    if not limit or len(limit) != 2 or not all(v.isdigit() for v in limit) or int(limit[1]) == 0:
+        return None
+    return -(-int(limit[0]) // int(limit[1]))
+
+
+_num_threads = available_cores()
 
 
 def get_num_threads():

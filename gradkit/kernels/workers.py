@@ -16,12 +16,13 @@ Why park. A spinning worker holds a core. Once no split has run for ``PARK_AFTER
 of a step, evaluation, a pause of the user's program), a parker thread moves the workers to a
 blocking wait, as OpenMP runtimes do after their spin count; the next split wakes them the slow
 way once. Spinning is used only where glibc's spinlocks are found and every thread has a core of
-its own (the process's CPU affinity); otherwise workers block between chunks.
+its own (the process's CPU affinity and quota); otherwise workers block between chunks.
 """
 import ctypes
-import os
 import threading
 import time
+
+from gradkit import backend
 
 # Seconds without a split after which spinning workers park. A training step's splits are at most a
 # few milliseconds apart (Python work between them); PyTorch's OpenMP threads spin about 10 ms.
@@ -54,10 +55,7 @@ def spinlocks():
 
 
 def _cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+    return backend.available_cores()
 
 
 class _SpinSignal:
