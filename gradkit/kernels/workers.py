@@ -32,7 +32,7 @@ _PARK, _STOP = object(), object()
 
 
 def _find_spinlocks():
-    """``(lock, unlock, init)`` of glibc's pthread spinlocks, or None (macOS, Windows, musl)."""
+    """``(lock, unlock, init)`` of the C library's pthread spinlocks, or None where there are none (macOS, Windows)."""
     try:
         libc = ctypes.CDLL(None)
         functions = libc.pthread_spin_lock, libc.pthread_spin_unlock, libc.pthread_spin_init
