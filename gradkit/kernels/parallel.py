@@ -244,8 +244,14 @@ def matmuls(*pairs):
                   and (len(pairs) >= threads or all(flops(a, b) < MIN_PARALLEL_FLOPS for a, b in pairs)))
     if not concurrent:
         return [matmul(a, b) for a, b in pairs]
-    ranges = chunks(len(pairs), threads)
-    return [r for results in run(lambda start, stop: [a @ b for a, b in pairs[start:stop]], ranges) for r in results]
+    return concurrently(*[lambda a=a, b=b: a @ b for a, b in pairs])
+
+
+def concurrently(*fns):
+    """``[fn() for fn in fns]``, the calls spread over the threads in order, each whole in one thread
+    (any split inside a call runs in its thread)."""
+    ranges = chunks(len(fns), num_threads())
+    return [r for results in run(lambda start, stop: [fn() for fn in fns[start:stop]], ranges) for r in results]
 
 
 def elementwise(fn, out, *arrays):

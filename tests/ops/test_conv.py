@@ -156,6 +156,30 @@ def test_batch_slices_give_the_numbers_of_one_slice(monkeypatch, kwargs, x_shape
         compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), torch_fn, inputs, atol=2e-5)
 
 
+@pytest.mark.parametrize("kwargs, x_shape, w_shape, concurrent", [
+    (dict(padding=1), (6, 3, 9, 8), (5, 3, 3, 3), True),
+    (dict(padding=(2, 1), dilation=2), (4, 2, 8, 9), (3, 2, 3, 2), True),
+    (dict(stride=2, padding=1), (6, 3, 9, 8), (5, 3, 3, 3), False),
+], ids=["stride1", "stride1_dilated", "stride2"])
+def test_two_threads_run_the_stride1_gradients_one_per_thread(monkeypatch, kwargs, x_shape, w_shape, concurrent):
+    """On two threads a stride-1 backward computes the input and weight gradients at once, one per
+    thread; the numbers stay PyTorch's."""
+    from gradkit.kernels import parallel
+    before = gk.get_num_threads()
+    gk.set_num_threads(2)
+    calls = []
+    original = parallel.concurrently
+    monkeypatch.setattr(parallel, "concurrently", lambda *fns: calls.append(len(fns)) or original(*fns))
+    try:
+        splits = parallel.num_threads() == 2   # gradkit splits work only where it controls BLAS
+        inputs = [randn(*x_shape), randn(*w_shape, seed=1), randn(w_shape[0], seed=2)]
+        compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), lambda x, w, b: TF.conv2d(x, w, b, **kwargs), inputs,
+                atol=2e-5)
+    finally:
+        gk.set_num_threads(before)
+    assert calls == ([2] if concurrent and splits else [])
+
+
 def test_batch_slices_bound_the_scratch_buffer():
     from gradkit.kernels import im2col
     from gradkit.ops import conv
