@@ -17,8 +17,8 @@ import numpy as np
 def _stages():
     from gradkit.ops import conv, elementwise, linalg, pool
     from gradkit.optim import sgd
-    return [("conv forward", conv._Conv.forward), ("conv input gradient", conv._ConvInputGrad.forward),
-            ("conv weight gradient", conv._ConvWeightGrad.forward), ("max pool forward", pool._MaxPool.forward),
+    return [("conv forward", conv._Conv.forward), ("conv backward (all)", conv._Conv.backward),
+            ("max pool forward", pool._MaxPool.forward),
             ("max pool backward", pool._ScatterAdd.forward), ("linear forward", linalg._Linear.forward),
             ("linear backward", linalg._Linear.backward), ("relu forward", elementwise._relu_array),
             ("relu backward", elementwise._relu_backward), ("SGD updates", sgd.sgd_update)]
