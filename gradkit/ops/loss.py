@@ -184,17 +184,26 @@ def _class_targets(op, input, target, weight, ignore_index):
     if tuple(t.shape) != expected:
         raise ValueError(f"{op}: expected target of shape {expected} for input of shape {tuple(input.shape)}, "
                          f"got {tuple(t.shape)}")
+    wd = None
+    if weight is not None:
+        wd = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if wd.shape != (n_classes,):
+            raise ValueError(f"{op}: weight must have shape ({n_classes},), got {tuple(wd.shape)}")
+    # The common case, every target a valid class and none equal to ignore_index, is known from the
+    # smallest and largest target: two reductions instead of the masks below (this runs every step).
+    low, high = (t.min(), t.max()) if t.size else (0, -1)
+    if t.size and 0 <= low and high < n_classes and not low <= ignore_index <= high:
+        index = t.astype(np.int64)
+        w = np.ones(t.shape, input.dtype) if wd is None else wd[index].astype(input.dtype)
+        return index, w, np.zeros(t.shape, bool)
     ignored = t == ignore_index
     bad = (~ignored) & ((t < 0) | (t >= n_classes))
     if bad.any():
         raise IndexError(f"{op}: target {int(t[bad].flat[0])} is out of bounds for {n_classes} classes")
     index = np.where(ignored, 0, t).astype(np.int64)
-    if weight is None:
+    if wd is None:
         w = (~ignored).astype(input.dtype)
     else:
-        wd = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
-        if wd.shape != (n_classes,):
-            raise ValueError(f"{op}: weight must have shape ({n_classes},), got {tuple(wd.shape)}")
         w = np.where(ignored, 0, wd[index]).astype(input.dtype)
     return index, w, ignored
 
