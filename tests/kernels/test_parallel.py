@@ -75,8 +75,8 @@ def test_matmuls_run_mid_sized_products_at_once_with_the_numbers_of_one_call(two
     pairs = [(rng.standard_normal((40, 30)).astype(np.float32), rng.standard_normal((30, 50)).astype(np.float32)),
              (rng.standard_normal((30, 40)).astype(np.float32), rng.standard_normal((40, 50)).astype(np.float32))]
     threads = []
-    original_run = parallel.run
-    monkeypatch.setattr(parallel, "run", lambda fn, ranges: threads.append(len(ranges)) or original_run(fn, ranges))
+    original_calls = parallel.calls
+    monkeypatch.setattr(parallel, "calls", lambda tasks: threads.append(len(tasks)) or original_calls(tasks))
     together = parallel.matmuls(*pairs)
     assert threads == [2]
     with parallel.blas_single_threaded():
@@ -86,6 +86,16 @@ def test_matmuls_run_mid_sized_products_at_once_with_the_numbers_of_one_call(two
     tiny = parallel.matmuls((pairs[0][0][:2, :2], pairs[0][1][:2, :2]), pairs[1])   # one below the minimum
     assert threads == []
     np.testing.assert_array_equal(tiny[0], pairs[0][0][:2, :2] @ pairs[0][1][:2, :2])
+
+
+def test_calls_run_on_the_workers_and_propagate_errors(two_threads):
+    if parallel.num_threads() < 2:
+        pytest.skip("gradkit does not control this BLAS, so it does not split work")
+    names = parallel.calls([(lambda: threading.current_thread().name, ()), (lambda: threading.current_thread().name, ())])
+    assert names[0].startswith("gradkit") and names[1] == threading.current_thread().name
+    assert parallel.calls([(divmod, (7, 2)), (divmod, (9, 4)), (divmod, (5, 5))]) == [(3, 1), (2, 1), (1, 0)]  # > threads
+    with pytest.raises(ZeroDivisionError):
+        parallel.calls([(divmod, (1, 0)), (divmod, (1, 1))])
 
 
 def test_elementwise_splits_contiguous_passes_and_runs_other_layouts_whole(two_threads):
