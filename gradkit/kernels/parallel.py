@@ -282,9 +282,6 @@ def elementwise(fn, out, *arrays):
         fn(out, *arrays)
         return out
     flat_out, flats = out.reshape(-1), [a.reshape(-1) for a in arrays]
-
-    def part(start, stop):
-        fn(flat_out[start:stop], *(a[start:stop] for a in flats))
-
-    over_rows(part, flat_out.size, out, nbytes)
+    calls([(fn, (flat_out[start:stop],) + tuple(a[start:stop] for a in flats))
+           for start, stop in chunks(flat_out.size, parts_for(out, nbytes))])
     return out
