@@ -15,10 +15,9 @@ milliseconds outside the GIL and then block (:mod:`gradkit.kernels.workers`).
 
 Every product runs this way, also where there is nothing else to split (an MLP), although
 OpenBLAS's own warm threads are faster there (a 128x784 @ 784x512 product: 0.88 ms against 1.09 ms
-split by gradkit): OpenBLAS rounds
-differently with different thread counts, so switching between the two by what ran before made a
-run resumed from a checkpoint drift from the run it continues. One rule for every call keeps results
-a function of the inputs and ``get_num_threads()`` alone.
+split by gradkit): OpenBLAS rounds differently with different thread counts, so switching between
+the two by what ran before made a run resumed from a checkpoint drift from the run it continues. One
+rule for every call keeps results a function of the inputs and ``get_num_threads()`` alone.
 
 The split applies only where gradkit can also make BLAS single-threaded (the OpenBLAS that NumPy's
 wheels bundle); with another BLAS, or for CuPy arrays, everything runs in the calling thread as
@@ -164,19 +163,29 @@ def run(fn, ranges):
         pool = _workers(threads - 1)
         groups = [ranges[start:stop] for start, stop in chunks(len(ranges), pool.size + 1)]
 
-        def own():
-            _local.in_worker = True
-            try:
-                return _run_ranges(fn, groups[-1])
-            finally:
-                _local.in_worker = False
-        outcomes, mine = pool.call([(_run_ranges, (fn, group)) for group in groups[:-1]], own)
-        results = []
-        for ok, value in outcomes + [mine]:
-            if not ok:
-                raise value
-            results.extend(value)
-        return results
+        outcomes = pool.call([(_run_ranges, (fn, group)) for group in groups[:-1]],
+                             lambda: _inside_split(_run_ranges, fn, groups[-1]))
+        return [result for group in _values(outcomes) for result in group]
+
+
+def _inside_split(fn, *args):
+    """``fn(*args)`` in the calling thread's share of a split: any split inside it runs in place."""
+    _local.in_worker = True
+    try:
+        return fn(*args)
+    finally:
+        _local.in_worker = False
+
+
+def _values(outcomes):
+    """The results of ``Pool.call``, in order; the first error is raised once all are in."""
+    workers_outcomes, mine = outcomes
+    values = []
+    for ok, value in workers_outcomes + [mine]:
+        if not ok:
+            raise value
+        values.append(value)
+    return values
 
 
 def _run_ranges(fn, ranges):
@@ -249,19 +258,13 @@ def calls(tasks):
     when there are no more tasks than threads; BLAS single-threaded. For a few large NumPy calls whose
     arguments are prepared here: a worker then goes straight into NumPy, without first running the
     Python of a chunk function while the calling thread holds the GIL (a product split this way
-    started 20-40 us sooner on the worker). ``fn`` must not split work itself."""
+    started 20-40 us sooner on the worker)."""
     with blas_single_threaded():
         threads = num_threads()
         if len(tasks) <= 1 or threads <= 1 or len(tasks) > threads:
             return [fn(*args) for fn, args in tasks]
         last, last_args = tasks[-1]
-        outcomes, mine = _workers(threads - 1).call(list(tasks[:-1]), lambda: last(*last_args))
-        results = []
-        for ok, value in outcomes + [mine]:
-            if not ok:
-                raise value
-            results.append(value)
-        return results
+        return _values(_workers(threads - 1).call(list(tasks[:-1]), lambda: _inside_split(last, *last_args)))
 
 
 def concurrently(*fns):
