@@ -102,9 +102,10 @@ def scatter_unique(values, indices, plane_size):
     """``out[p, indices[p, i]] = values[p, i]`` into zeros: max pooling's backward when no two windows
     overlap, so that no position is named twice and nothing needs adding. Planes split over the threads."""
     planes = values.shape[0]
-    out = np.zeros((planes, plane_size), values.dtype)
+    out = np.empty((planes, plane_size), values.dtype)
 
     def some_planes(start, stop):
+        out[start:stop] = 0   # on the threads too: np.zeros would clear the whole output in this thread first
         # One assignment through indices into the flat output: measured twice as fast as put_along_axis.
         flat = (np.arange(stop - start, dtype=np.intp) * plane_size)[:, None] + indices[start:stop]
         out[start:stop].reshape(-1)[flat.ravel()] = values[start:stop].ravel()
