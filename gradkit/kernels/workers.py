@@ -132,8 +132,8 @@ class _Worker:
 
 
 class Pool:
-    """``size`` worker threads; ``call(tasks)`` runs one ``(fn, args)`` task on each of the first
-    ``len(tasks)`` workers while the caller runs its own, and returns their outcomes in order.
+    """``size`` worker threads; ``call(tasks, own)`` runs one ``(fn, args)`` task on each of the first
+    ``len(tasks)`` workers while the caller runs ``own()``, and returns their outcomes in order.
     ``initializer`` runs first in each worker thread."""
 
     def __init__(self, size, initializer=lambda: None, name="gradkit"):
