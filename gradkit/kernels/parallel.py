@@ -273,10 +273,9 @@ def calls(tasks):
 
 
 def concurrently(*fns):
-    """``[fn() for fn in fns]``, the calls spread over the threads in order, each whole in one thread
-    (any split inside a call runs in its thread)."""
-    ranges = chunks(len(fns), num_threads())
-    return [r for results in run(lambda start, stop: [fn() for fn in fns[start:stop]], ranges) for r in results]
+    """``[fn() for fn in fns]``, each call whole in one thread, at once when there are no more calls
+    than threads (any split inside a call runs in its thread)."""
+    return calls([(fn, ()) for fn in fns])
 
 
 def elementwise(fn, out, *arrays):
@@ -284,12 +283,12 @@ def elementwise(fn, out, *arrays):
     arrays of ``out``'s shape, at once on the threads; other layouts and small passes run in one call
     (without the pool's bookkeeping, which cost a ReLU of 128x512 floats half its time: no BLAS runs
     in an element-wise pass, so BLAS's thread count need not be set either). Returns ``out``."""
-    nbytes = out.nbytes + sum(a.nbytes for a in arrays)
-    if (parts_for(out, nbytes) == 1 or not out.flags.c_contiguous
+    parts = parts_for(out, out.nbytes + sum(a.nbytes for a in arrays))
+    if (parts == 1 or not out.flags.c_contiguous
             or any(a.shape != out.shape or not a.flags.c_contiguous for a in arrays)):
         fn(out, *arrays)
         return out
     flat_out, flats = out.reshape(-1), [a.reshape(-1) for a in arrays]
     calls([(fn, (flat_out[start:stop],) + tuple(a[start:stop] for a in flats))
-           for start, stop in chunks(flat_out.size, parts_for(out, nbytes))])
+           for start, stop in chunks(flat_out.size, parts)])
     return out

@@ -103,12 +103,9 @@ def _batch_slices(x, rows_per_image, other_bytes=0):
 
 
 def _over_slices(fn, slices):
-    """``fn(part)`` for every batch slice, the slices split over the threads (see
+    """``fn(part)`` for every batch slice, the slices split over the threads in contiguous runs (see
     :mod:`gradkit.kernels.parallel`; each thread has its own im2col scratch buffer); the results in order."""
-    def run_chunk(start, stop):
-        return [fn(part) for part in slices[start:stop]]
-    ranges = parallel.chunks(len(slices), parallel.num_threads())
-    return [r for results in parallel.run(run_chunk, ranges) for r in results]
+    return parallel.run(lambda i, _: fn(slices[i]), [(i, i + 1) for i in range(len(slices))])
 
 
 def conv_arrays(x, weight, bias, geometry, out_hw):

@@ -191,11 +191,12 @@ def _class_targets(op, input, target, weight, ignore_index):
             raise ValueError(f"{op}: weight must have shape ({n_classes},), got {tuple(wd.shape)}")
     # The common case, every target a valid class and none equal to ignore_index, is known from the
     # smallest and largest target: two reductions instead of the masks below (this runs every step).
-    low, high = (t.min(), t.max()) if t.size else (0, -1)
-    if t.size and 0 <= low and high < n_classes and not low <= ignore_index <= high:
-        index = t.astype(np.int64)
-        w = np.ones(t.shape, input.dtype) if wd is None else wd[index].astype(input.dtype)
-        return index, w, np.zeros(t.shape, bool)
+    if t.size:
+        low, high = t.min(), t.max()
+        if 0 <= low and high < n_classes and not low <= ignore_index <= high:
+            index = t.astype(np.int64)
+            w = np.ones(t.shape, input.dtype) if wd is None else wd[index].astype(input.dtype)
+            return index, w, np.zeros(t.shape, bool)
     ignored = t == ignore_index
     bad = (~ignored) & ((t < 0) | (t >= n_classes))
     if bad.any():

@@ -222,11 +222,7 @@ def _normalize_backward_fused(ctx, g, weight, x, mean, invstd):
             rows = centred[start:stop]
             a, b, c, e = (_rows(v, start, stop) for v in coefficients)
             rows *= a
-            if factored:
-                rows += b
-                rows -= c
-                rows *= e
-            elif rows_share_weight:
+            if rows_share_weight and not factored:
                 rows -= b
                 rows += c * e
             else:
