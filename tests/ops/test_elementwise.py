@@ -140,3 +140,19 @@ def test_sigmoid_extreme_inputs_are_finite():
 
 def test_cast_is_differentiable():
     compare(lambda x: x.double() * 2, lambda x: x.double() * 2, [randn(3)])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_relu_matches_torch_bit_for_bit_on_special_values_and_large_inputs(threads):
+    # -0.0 stays -0.0 and NaN stays NaN, as in PyTorch; the large input is split over the threads.
+    special = np.array([np.nan, -np.nan, -0.0, 0.0, -np.inf, np.inf, 1e-45, -1e-45, 3.4e38, -2.0], np.float32)
+    large = np.concatenate([randn(600_000, seed=3), special])
+    before = gk.get_num_threads()
+    gk.set_num_threads(threads)
+    try:
+        for x in (special, large):
+            ours, theirs = gk.relu(gk.tensor(x)).numpy(), torch.relu(torch.tensor(x)).numpy()
+            np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))
+            np.testing.assert_array_equal(ours, theirs)
+    finally:
+        gk.set_num_threads(before)
