@@ -59,8 +59,20 @@ def max_tiles(x, out_h, out_w, kh, kw, index_type):
     return (out, indices) if all(found) else None
 
 
-def _max_tiles_into(x, kh, kw, out, indices):
-    """:func:`max_tiles` of some planes, written into ``out`` and ``indices``; False on a NaN maximum."""
+def max_tile_values(x, out_h, out_w, kh, kw):
+    """Tile maxima of ``x`` (P, H, W) without their indices, for pooling that no gradient will pass
+    through (inference): the index passes are most of the work. A NaN maximum needs no special case
+    here: the maxima propagate NaN, as PyTorch's max pooling does."""
+    out = np.empty((x.shape[0], out_h, out_w), x.dtype)
+
+    def planes(start, stop):
+        _tile_maxima_into(x[start:stop], kh, kw, out[start:stop])
+
+    parallel.over_rows(planes, x.shape[0], x)
+    return out
+
+
+def _tile_maxima_into(x, kh, kw, out):
     out_h, out_w = out.shape[1:]
     planes = x[:, :out_h * kh, :out_w * kw]
     # The maxima, window rows first: those views keep whole image rows contiguous, which NumPy's
@@ -74,6 +86,12 @@ def _max_tiles_into(x, kh, kw, out, indices):
         np.maximum(rows[:, :, 0::kw], rows[:, :, 1::kw], out=out)
         for j in range(2, kw):
             np.maximum(out, rows[:, :, j::kw], out=out)
+
+
+def _max_tiles_into(x, kh, kw, out, indices):
+    """:func:`max_tiles` of some planes, written into ``out`` and ``indices``; False on a NaN maximum."""
+    out_h, out_w = out.shape[1:]
+    _tile_maxima_into(x, kh, kw, out)
     if np.isnan(out).any():
         return False
     # PyTorch's argmax is the first position (row-major in the window) that holds the maximum: with

@@ -20,6 +20,7 @@ when ceil mode would start the last window in the right padding.
 import numpy as np
 
 from gradkit.autograd.function import Function
+from gradkit.autograd.grad_mode import state as _grad_state
 from gradkit.ops.shape import reshape
 from gradkit.tensor import Tensor
 
@@ -50,6 +51,24 @@ def _max_windows_of(planes, windows):
         if found is not None:
             return (*found, True)
     return (*_kernels().max_windows(planes, *windows), False)
+
+
+def _max_values(x, windows):
+    """Max pooling that no gradient will pass through (inference, evaluation): the maxima alone,
+    without the argmax passes (the CNN bench's two pools at batch 1: 0.59 -> 0.36 ms; its inference
+    1.86 -> 1.37 ms). A tensor without a graph."""
+    planes = _planes(x.data)
+    tiles = _tiles()
+    kh, kw = tiles.tile(*windows[:3]), tiles.tile(*windows[3:])
+    if kh and kw:
+        out = tiles.max_tile_values(planes, len(windows[0]), len(windows[3]), kh, kw)
+    else:
+        out = _kernels().max_windows(planes, *windows)[0]
+    return Tensor._make(out.reshape(x.shape[:2] + out.shape[1:]))
+
+
+def _needs_graph(x):
+    return _grad_state.grad_enabled and x.requires_grad
 
 
 def _planes(x):
@@ -279,7 +298,7 @@ def _max_poolnd(op, dims, input, kernel_size, stride, padding, dilation, ceil_mo
     windows = (*_max_windows(spatial[0], out[0], kernel[0], stride[0], padding[0], dilation[0]),
                *_max_windows(spatial[1], out[1], kernel[1], stride[1], padding[1], dilation[1]))
     if not return_indices:
-        return restore(_MaxPool.apply(x, windows=windows))
+        return restore(_MaxPool.apply(x, windows=windows) if _needs_graph(x) else _max_values(x, windows))
     values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
     return restore(values), restore(indices)
 
@@ -373,7 +392,7 @@ def _adaptive_max_poolnd(op, dims, input, output_size, return_indices):
     (h_first, h_stop), (w_first, w_stop) = _adaptive_windows_2d(op, x, output_size, dims)
     windows = (h_first, h_stop, 1, w_first, w_stop, 1)
     if not return_indices:
-        return restore(_MaxPool.apply(x, windows=windows))
+        return restore(_MaxPool.apply(x, windows=windows) if _needs_graph(x) else _max_values(x, windows))
     values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
     return restore(values), restore(indices)
 

@@ -153,3 +153,28 @@ def test_returned_indices_are_int64_whatever_is_kept_for_backward(shape):
     out = compare(lambda t: F.max_pool2d(t, (1, 2), return_indices=True),
                   lambda t: TF.max_pool2d(t, (1, 2), return_indices=True), [x])
     assert out[1].dtype == np.int64
+
+
+@pytest.mark.parametrize("fn, torch_fn, kwargs", [
+    (F.max_pool2d, TF.max_pool2d, dict(kernel_size=2)),                            # tiled windows
+    (F.max_pool2d, TF.max_pool2d, dict(kernel_size=3, stride=2, padding=1)),       # any other window
+    (F.max_pool1d, TF.max_pool1d, dict(kernel_size=2)),
+    (F.adaptive_max_pool2d, TF.adaptive_max_pool2d, dict(output_size=(2, 3))),
+])
+@pytest.mark.parametrize("grad_mode", ["no_grad", "constant_input"])
+def test_max_pool_without_a_graph_gives_the_same_values(fn, torch_fn, kwargs, grad_mode):
+    # Inference computes the maxima alone (no indices); the values, NaN included, are PyTorch's.
+    shape = (2, 3, 7, 9) if fn is not F.max_pool1d else (2, 3, 9)
+    x = randn(*shape, seed=4)
+    x.flat[5] = np.nan
+    tx = torch.tensor(x)
+    expected = torch_fn(tx, **kwargs).numpy()
+    if grad_mode == "no_grad":
+        with gk.no_grad():
+            out = fn(gk.tensor(x, requires_grad=True), **kwargs)
+    else:
+        out = fn(gk.tensor(x), **kwargs)
+    assert out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), expected)
+    with_graph = fn(gk.tensor(x, requires_grad=True), **kwargs)
+    np.testing.assert_array_equal(with_graph.detach().numpy(), expected)
