@@ -12,6 +12,8 @@ rounded once, as the loop kernels do). Measured against the loop kernels on the 
 2x2 pools: the forward about as fast, the backward scatter about 0.5 ms slower per pool, global
 average pooling faster at batch 1. Any other window, or a NaN, goes to the loop kernels.
 """
+import functools
+
 import numpy as np
 
 from gradkit.kernels import parallel
@@ -33,6 +35,14 @@ def tile(first, stop, step=1):
     """``k`` if window ``i`` is ``[i k, i k + k)`` with unit step for every ``i``, else None."""
     if step != 1 or len(first) == 0:
         return None
+    # Asked on every pooling call about the same few window arrays: remembered by their contents
+    # (two small byte strings to hash, against three array comparisons).
+    return _tile_of(first.tobytes(), stop.tobytes(), first.dtype.str, stop.dtype.str)
+
+
+@functools.lru_cache(maxsize=512)
+def _tile_of(first_bytes, stop_bytes, first_type, stop_type):
+    first, stop = np.frombuffer(first_bytes, first_type), np.frombuffer(stop_bytes, stop_type)
     k = int(stop[0] - first[0])
     starts = np.arange(len(first), dtype=np.int64) * k
     if k < 1 or not np.array_equal(first, starts) or not np.array_equal(stop, starts + k):
