@@ -89,8 +89,8 @@ def _cupy():
 def array_module(*arrays):
     """Return ``numpy`` or ``cupy``, whichever owns the first non-NumPy array among ``arrays``."""
     for a in arrays:
-        module = type(a).__module__
-        if module.startswith("cupy"):
+        kind = type(a)
+        if kind is not np.ndarray and kind.__module__.startswith("cupy"):   # (called by every op)
             return _cupy()
     return np
 

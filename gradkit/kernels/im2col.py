@@ -22,6 +22,7 @@ code runs on CuPy arrays.
 ``padding`` is ``(top, bottom, left, right)``, so asymmetric ("same") padding needs nothing special;
 a negative entry crops.
 """
+import math
 import threading
 
 import numpy as np
@@ -46,7 +47,7 @@ def scratch(size, dtype, xp, apart_from=None):
 
     ``apart_from``: the array the buffer will be copied from; see :func:`_apart`.
     """
-    key = (xp.__name__, str(dtype))
+    key = (xp.__name__, np.dtype(dtype))
     buffers = getattr(_scratch, "buffers", None)
     if buffers is None:
         buffers = _scratch.buffers = {}
@@ -114,7 +115,7 @@ def im2col(x, kernel, stride, padding, dilation, out_hw, reuse=False):
 
 def _columns_buffer(shape, dtype, xp, reuse, apart_from=None):
     """The array im2col fills: this thread's scratch, or a new array; see :func:`_apart`."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)   # (np.prod of a tuple costs 5 us: this runs for every batch slice)
     if reuse:
         return scratch(size, dtype, xp, apart_from).reshape(shape)
     if apart_from is None:
