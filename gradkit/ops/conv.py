@@ -108,18 +108,33 @@ def _over_slices(fn, slices):
     return parallel.run(lambda i, _: fn(slices[i]), [(i, i + 1) for i in range(len(slices))])
 
 
+# Each map below is planned as independent batch slices, ``_Slices(run, parts, finish)``: ``run(part)``
+# for every slice in ``parts`` (a partial result or None), then ``finish(results)`` gives the array.
+# One map runs its slices split over the threads (``_run_slices``); the plain backward hands the slices
+# of both gradients to the threads together (``_Conv.backward``).
+_Slices = namedtuple("_Slices", "run parts finish")
+
+
+def _run_slices(plan):
+    return plan.finish(_over_slices(plan.run, plan.parts))
+
+
 def conv_arrays(x, weight, bias, geometry, out_hw):
     """The convolution; its im2col buffer is this thread's scratch, free again on return."""
-    xp = backend.array_module(x)
-    n = x.shape[0]
-    c_out = weight.shape[0]
-    g = geometry.groups
     if _depthwise(geometry, x.shape[1], weight):
         out = _depthwise_kernels().depthwise_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
                                                      *_depthwise_args(geometry), *out_hw)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         return out
+    return _run_slices(_conv_slices(x, weight, bias, geometry, out_hw))
+
+
+def _conv_slices(x, weight, bias, geometry, out_hw):
+    xp = backend.array_module(x)
+    n = x.shape[0]
+    c_out = weight.shape[0]
+    g = geometry.groups
     weight2d = weight.reshape(g, c_out // g, -1)
     out = xp.empty((n, c_out) + tuple(out_hw), x.dtype)
 
@@ -134,8 +149,8 @@ def conv_arrays(x, weight, bias, geometry, out_hw):
             xp.add(out2d, bias.reshape(-1, 1), out=out2d)
         out[part] = out2d.reshape((c_out, -1) + tuple(out_hw)).transpose(1, 0, 2, 3)
 
-    _over_slices(slice_of_batch, _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1], out.nbytes))
-    return out
+    parts = _batch_slices(x, weight2d.shape[2] * g * out_hw[0] * out_hw[1], out.nbytes)
+    return _Slices(slice_of_batch, parts, lambda _: out)
 
 
 def _flipped_transposed(weight, groups):
@@ -147,19 +162,24 @@ def _flipped_transposed(weight, groups):
 
 
 def conv_input_grad_arrays(grad, weight, geometry, in_hw):
+    g = geometry.groups
+    if _depthwise(geometry, weight.shape[1] * g, weight):
+        return _depthwise_kernels().depthwise_input_grad(np.ascontiguousarray(grad), np.ascontiguousarray(weight), g,
+                                                         *_depthwise_args(geometry), *in_hw)
+    return _run_slices(_input_grad_slices(grad, weight, geometry, in_hw))
+
+
+def _input_grad_slices(grad, weight, geometry, in_hw):
     xp = backend.array_module(grad)
     n, c_out = grad.shape[0], grad.shape[1]
     c_in_per_group, kh, kw = weight.shape[1], weight.shape[2], weight.shape[3]
     g = geometry.groups
-    if _depthwise(geometry, c_in_per_group * g, weight):
-        return _depthwise_kernels().depthwise_input_grad(np.ascontiguousarray(grad), np.ascontiguousarray(weight), g,
-                                                         *_depthwise_args(geometry), *in_hw)
     if geometry.stride == (1, 1):
         # At stride 1 the input gradient is itself a convolution (of the gradient with the flipped
         # kernel): im2col + GEMM is faster than GEMM + col2im, whose additions overlap.
         (dh, dw), (top, _, left, _) = geometry.dilation, geometry.padding
         flipped = Geometry((1, 1), ((kh - 1) * dh - top, 0, (kw - 1) * dw - left, 0), (dh, dw), g)
-        return conv_arrays(grad, _flipped_transposed(weight, g), None, flipped, tuple(in_hw))
+        return _conv_slices(grad, _flipped_transposed(weight, g), None, flipped, tuple(in_hw))
     weight2d = weight.reshape(g, c_out // g, -1)
     grad_x = xp.empty((n, c_in_per_group * g) + tuple(in_hw), grad.dtype)
 
@@ -172,18 +192,22 @@ def conv_input_grad_arrays(grad, weight, geometry, in_hw):
         grad_x[part] = col2im(cols, grad_x[part].shape, (kh, kw), geometry.stride, geometry.padding,
                               geometry.dilation, grad.shape[2:])
 
-    _over_slices(slice_of_batch, _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3],
-                                               grad.nbytes + grad_x.nbytes))
-    return grad_x
+    parts = _batch_slices(grad, weight2d.shape[2] * g * grad.shape[2] * grad.shape[3], grad.nbytes + grad_x.nbytes)
+    return _Slices(slice_of_batch, parts, lambda _: grad_x)
 
 
 def conv_weight_grad_arrays(x, grad, geometry, kernel_hw):
-    xp = backend.array_module(x)
-    c_out = grad.shape[1]
-    g = geometry.groups
     if _depthwise(geometry, x.shape[1], x):
         return _depthwise_kernels().depthwise_weight_grad(np.ascontiguousarray(x), np.ascontiguousarray(grad),
                                                           *kernel_hw, *_depthwise_args(geometry))
+    return _run_slices(_weight_grad_slices(x, grad, geometry, kernel_hw))
+
+
+def _weight_grad_slices(x, grad, geometry, kernel_hw):
+    xp = backend.array_module(x)
+    c_out = grad.shape[1]
+    g = geometry.groups
+
     # The gradient goes channel-major, (C_out, n H W), a copy of whole H W planes; the product reads
     # the columns transposed through BLAS's flag. The other layout, (n H W, C_out), needs a transpose
     # with C_out innermost whose reads jump a whole plane each: 2.7 ms of a 4 MB gradient (32x32
@@ -195,13 +219,14 @@ def conv_weight_grad_arrays(x, grad, geometry, kernel_hw):
             return grad2d @ cols.T                                                 # (C_out, K)
         return xp.matmul(_grouped(grad2d, g), _grouped(cols, g).transpose(0, 2, 1))   # (g, C_out/g, K/g)
 
-    partials = _over_slices(slice_of_batch,
-                            _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3],
-                                          2 * grad.nbytes))
-    weight2d = partials[0]
-    for partial in partials[1:]:   # in batch order
-        weight2d += partial
-    return weight2d.reshape(c_out, x.shape[1] // g, *kernel_hw)
+    def finish(partials):
+        weight2d = partials[0]
+        for partial in partials[1:]:   # in batch order
+            weight2d += partial
+        return weight2d.reshape(c_out, x.shape[1] // g, *kernel_hw)
+
+    parts = _batch_slices(x, x.shape[1] * kernel_hw[0] * kernel_hw[1] * grad.shape[2] * grad.shape[3], 2 * grad.nbytes)
+    return _Slices(slice_of_batch, parts, finish)
 
 
 # ----- the three primitives ------------------------------------------------------------------------------
@@ -224,19 +249,26 @@ class _Conv(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         geometry = ctx.geometry
         grad_b = _bias_grad(grad) if need_b else None
-        if (need_x and need_w and not _grad_state.grad_enabled and parallel.num_threads() == 2
-                and geometry.stride == (1, 1) and type(x.data) is np.ndarray
-                and not _depthwise(geometry, x.shape[1], x.data)):
-            # Plain backward on two threads: the two gradients are independent, so each runs whole in
-            # one thread instead of each being split over both: half as many handoffs, and each
-            # thread's im2col buffer is filled and read by the same product. At stride 1 both are an
-            # im2col and a GEMM of the same size, so the threads finish together. Measured fwd-free,
-            # interleaved, two runs: 32->32 channels at 32x32 (batch 32) 0.945-0.96 of the split time,
-            # 64->64 at 16x16 0.91-1.0, 32->64 at 14x14 (batch 64) 0.92-1.02; at stride 2 the input
-            # gradient (GEMM + col2im) is the larger and this ran 1.05-1.09, so it is not used there.
-            grad_x, grad_w = parallel.concurrently(
-                lambda: conv_input_grad_arrays(grad.data, weight.data, geometry, x.shape[2:]),
-                lambda: conv_weight_grad_arrays(x.data, grad.data, geometry, tuple(weight.shape[2:])))
+        if (need_x and need_w and not _grad_state.grad_enabled and parallel.num_threads() > 1
+                and type(x.data) is np.ndarray and not _depthwise(geometry, x.shape[1], x.data)):
+            # Plain backward: the batch slices of both gradients go to the threads together, each
+            # thread taking the next slice when it is free. Split one gradient after the other, each
+            # split waits for its slower half; run one gradient per thread, the input gradient's
+            # thread finishes last (at stride 1 its GEMM has fewer rows, C_in, and its im2col twice
+            # the columns when C_out = 2 C_in; at stride 2 it adds a col2im). Two threads, per layer:
+            # CNN bench 32->64 at 14x14 14.1 ms one gradient per thread, 14.8 one after the other,
+            # 13.9 together; ResNet bench 32->64 stride 2 13.6 (one after the other) -> 12.9, 64->64
+            # at 16x16 15.2 (one per thread) -> 14.8. Whole training steps, interleaved against one
+            # gradient per thread at stride 1 and one after the other otherwise: CNN 0.965-0.98,
+            # ResNet 0.96-0.99. (Forward slices handed out the same way were no faster in the steps:
+            # contiguous runs keep each thread on the images it pooled and activated.) The slices
+            # are those of the two maps run alone, so the numbers are theirs.
+            plans = (_input_grad_slices(grad.data, weight.data, geometry, x.shape[2:]),
+                     _weight_grad_slices(x.data, grad.data, geometry, tuple(weight.shape[2:])))
+            tasks = [(plan.run, part) for plan in plans for part in plan.parts]
+            results = parallel.balanced(lambda i: tasks[i][0](tasks[i][1]), len(tasks))
+            split = len(plans[0].parts)
+            grad_x, grad_w = plans[0].finish(results[:split]), plans[1].finish(results[split:])
             return Tensor._make(grad_x), Tensor._make(grad_w), grad_b
         grad_x = _ConvInputGrad.apply(grad, weight, geometry=geometry, in_hw=x.shape[2:]) if need_x else None
         grad_w = _ConvWeightGrad.apply(x, grad, geometry=geometry, kernel_hw=weight.shape[2:]) if need_w else None

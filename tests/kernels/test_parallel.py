@@ -1,4 +1,5 @@
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -86,6 +87,38 @@ def test_matmuls_run_mid_sized_products_at_once_with_the_numbers_of_one_call(two
     tiny = parallel.matmuls((pairs[0][0][:2, :2], pairs[0][1][:2, :2]), pairs[1])   # one below the minimum
     assert threads == []
     np.testing.assert_array_equal(tiny[0], pairs[0][0][:2, :2] @ pairs[0][1][:2, :2])
+
+
+def test_balanced_takes_every_task_once_in_any_thread_and_returns_them_in_order(two_threads):
+    if parallel.num_threads() < 2:
+        pytest.skip("gradkit does not control this BLAS, so it does not split work")
+    taken, names = [], set()
+
+    def task(i):
+        taken.append(i)
+        names.add(threading.current_thread().name)
+        time.sleep(0.002 if i % 3 == 0 else 0)   # unequal tasks: the free thread takes the next one
+        return i * i
+    assert parallel.balanced(task, 9) == [i * i for i in range(9)]
+    assert sorted(taken) == list(range(9))
+    assert any(name.startswith("gradkit") for name in names) and threading.current_thread().name in names
+    # No more tasks than threads: one per thread, the first on a worker (as parallel.run assigns them).
+    first = parallel.balanced(lambda i: threading.current_thread().name, 2)
+    assert first[0].startswith("gradkit") and first[1] == threading.current_thread().name
+    assert parallel.balanced(lambda i: i, 0) == []
+
+
+def test_balanced_propagates_an_error_and_runs_inline_inside_a_chunk(two_threads):
+    def fail_on_four(i):
+        if i == 4:
+            raise ValueError("task 4 failed")
+        return i
+    with pytest.raises(ValueError, match="task 4 failed"):
+        parallel.balanced(fail_on_four, 7)
+    inner = parallel.run(lambda a, b: parallel.balanced(lambda i: threading.current_thread().name, 5),
+                         parallel.chunks(2, 2))
+    for names in inner:   # each chunk's tasks all ran in the chunk's own thread
+        assert len(set(names)) == 1
 
 
 def test_calls_run_on_the_workers_and_propagate_errors(two_threads):

@@ -156,28 +156,43 @@ def test_batch_slices_give_the_numbers_of_one_slice(monkeypatch, kwargs, x_shape
         compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), torch_fn, inputs, atol=2e-5)
 
 
-@pytest.mark.parametrize("kwargs, x_shape, w_shape, concurrent", [
-    (dict(padding=1), (6, 3, 9, 8), (5, 3, 3, 3), True),
-    (dict(padding=(2, 1), dilation=2), (4, 2, 8, 9), (3, 2, 3, 2), True),
-    (dict(stride=2, padding=1), (6, 3, 9, 8), (5, 3, 3, 3), False),
-], ids=["stride1", "stride1_dilated", "stride2"])
-def test_two_threads_run_the_stride1_gradients_one_per_thread(monkeypatch, kwargs, x_shape, w_shape, concurrent):
-    """On two threads a stride-1 backward computes the input and weight gradients at once, one per
-    thread; the numbers stay PyTorch's."""
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("kwargs, x_shape, w_shape", [
+    (dict(padding=1), (6, 3, 9, 8), (5, 3, 3, 3)),
+    (dict(padding=(2, 1), dilation=2), (4, 2, 8, 9), (3, 2, 3, 2)),
+    (dict(stride=2, padding=1), (6, 3, 9, 8), (5, 3, 3, 3)),
+    (dict(groups=2, padding=1), (5, 4, 6, 7), (6, 2, 3, 3)),
+], ids=["stride1", "stride1_dilated", "stride2", "groups"])
+def test_plain_backward_hands_both_gradients_slices_to_the_threads_together(monkeypatch, kwargs, x_shape, w_shape,
+                                                                           threads):
+    """On several threads the plain backward runs the batch slices of the input and weight gradients
+    as one list of tasks (parallel.balanced); the numbers are those of the two maps run alone, and
+    PyTorch's."""
     from gradkit.kernels import parallel
+    from gradkit.ops import conv
+    monkeypatch.setattr(conv, "_COLS_BUDGET_BYTES", 1)   # one image per slice: each map has several slices
     before = gk.get_num_threads()
-    gk.set_num_threads(2)
-    calls = []
-    original = parallel.concurrently
-    monkeypatch.setattr(parallel, "concurrently", lambda *fns: calls.append(len(fns)) or original(*fns))
+    gk.set_num_threads(threads)
+    counts = []
+    original = parallel.balanced
+    monkeypatch.setattr(parallel, "balanced", lambda fn, count: counts.append(count) or original(fn, count))
     try:
-        splits = parallel.num_threads() == 2   # gradkit splits work only where it controls BLAS
+        splits = parallel.num_threads() == threads   # gradkit splits work only where it controls BLAS
         inputs = [randn(*x_shape), randn(*w_shape, seed=1), randn(w_shape[0], seed=2)]
         compare(lambda x, w, b: F.conv2d(x, w, b, **kwargs), lambda x, w, b: TF.conv2d(x, w, b, **kwargs), inputs,
                 atol=2e-5)
+        x, w = gk.tensor(inputs[0], requires_grad=True), gk.tensor(inputs[1], requires_grad=True)
+        out = F.conv2d(x, w, **kwargs)
+        grad = randn(*out.shape, seed=3)
+        out.backward(gk.tensor(grad))
+        geometry = out.grad_fn.geometry
+        alone_x = conv.conv_input_grad_arrays(grad, inputs[1], geometry, x_shape[2:])
+        alone_w = conv.conv_weight_grad_arrays(inputs[0], grad, geometry, w_shape[2:])
     finally:
         gk.set_num_threads(before)
-    assert calls == ([2] if concurrent and splits else [])
+    np.testing.assert_array_equal(x.grad.numpy(), alone_x)
+    np.testing.assert_array_equal(w.grad.numpy(), alone_w)
+    assert (len(counts) > 0 and all(c == 2 * x_shape[0] for c in counts)) if splits else counts == []
 
 
 def test_batch_slices_bound_the_scratch_buffer():
