@@ -12,7 +12,9 @@ one GEMM over an im2col buffer (see :mod:`gradkit.kernels.im2col` for the layout
 made by measurement: at stride 1 the input gradient runs as a convolution with the flipped kernel
 (im2col + GEMM beats GEMM + the overlapping additions of col2im), and depthwise convolution
 (``groups == in_channels``) runs as direct loops (:mod:`gradkit.kernels.depthwise`). The forward
-keeps no im2col buffer: the weight gradient rebuilds it in backward (see ``_Conv.forward``).
+keeps no im2col buffer: the weight gradient rebuilds it in backward (see ``_Conv.forward``). Each map
+runs over batch slices on the threads; a thin one (a first layer, see ``_PER_IMAGE_MAX_ROWS``) as one
+product per image, and the plain backward hands both gradients' slices to the threads together.
 
 Shapes (2-D; 1-D drops H):
 
