@@ -138,6 +138,7 @@ class _SpreadClass(Function):
 class _CrossEntropyIndices(Function):
     r"""Cross-entropy of logits x (N, C) at class indices, reduced to a scalar, as one primitive:
     :math:`\sum_n s_n \log\operatorname{softmax}(x_n)_{t_n}` with :math:`s_n = -w_{t_n} / \text{denominator}`.
+    ``scale`` None is the plain batch mean, :math:`s_n = -1/N`, computed as minus the sum over :math:`N`.
 
     The composite (log-softmax, pick, sum) is three nodes and as many (N, C) temporaries each way; this
     is one node whose gradient is :math:`-s_n (\operatorname{softmax}(x_n) - \text{onehot}(t_n))`, the
@@ -155,27 +156,32 @@ class _CrossEntropyIndices(Function):
         # Fancy indexing, not take_along_axis: the same elements in 5 us instead of 14 (at batch 128),
         # without the Python that builds take_along_axis's index arrays.
         picked = logp[xp.arange(len(index)), index]
+        if scale is None:   # the mean over the batch, computed as PyTorch does: minus the sum, over N
+            return -picked.sum() / len(index)
         return (picked * scale).sum()
 
     @staticmethod
     def backward(ctx, grad):
         x, logp = ctx.saved_tensors
+        n = len(ctx.index)
         if _grad_state.grad_enabled:
             # create_graph: build the gradient from Tensor ops on x itself, so it is differentiable again.
             from gradkit.ops.activation import softmax
             onehot = np.zeros(x.shape, dtype=x.dtype)
             np.put_along_axis(onehot, ctx.index[:, None], 1, axis=1)
-            coef = (grad * Tensor._make(ctx.scale)).reshape(-1, 1)
+            scale = ctx.scale if ctx.scale is not None else np.full(n, -1 / n, x.dtype)
+            coef = (grad * Tensor._make(scale)).reshape(-1, 1)
             return (Tensor._make(onehot) - softmax(x, dim=1)) * coef, None, None
-        coef = ctx.scale * grad.data
+        # Each row's factor: one for all rows when the loss is the batch mean.
+        coef = -grad.data / n if ctx.scale is None else ctx.scale * grad.data
         grad_x = backend.array_module(logp.data).exp(logp.data)  # softmax(x)
-        grad_x *= -coef[:, None]
-        grad_x[np.arange(len(coef)), ctx.index] += coef
+        grad_x *= -coef if ctx.scale is None else -coef[:, None]
+        grad_x[np.arange(n), ctx.index] += coef
         return Tensor._make(grad_x), None, None
 
 
-def _class_targets(op, input, target, weight, ignore_index):
-    """Validate index targets; return (safe index array, per-element weight array with 0 where ignored)."""
+def _checked_targets(op, input, target, weight):
+    """The index targets' array and the class weights' array (or None), their dtype and shapes checked."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
@@ -189,14 +195,26 @@ def _class_targets(op, input, target, weight, ignore_index):
         wd = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
         if wd.shape != (n_classes,):
             raise ValueError(f"{op}: weight must have shape ({n_classes},), got {tuple(wd.shape)}")
-    # The common case, every target a valid class and none equal to ignore_index, is known from the
-    # smallest and largest target: two reductions instead of the masks below (this runs every step).
-    if t.size:
-        low, high = t.min(), t.max()
-        if 0 <= low and high < n_classes and not low <= ignore_index <= high:
-            index = t.astype(np.int64)
-            w = np.ones(t.shape, input.dtype) if wd is None else wd[index].astype(input.dtype)
-            return index, w, np.zeros(t.shape, bool)
+    return t, wd
+
+
+def _every_target_a_class(t, n_classes, ignore_index):
+    """True when every target is a class index and none equals ``ignore_index``: known from the smallest
+    and largest target, two reductions instead of the masks of :func:`_class_targets` (this runs every step)."""
+    if not t.size:
+        return False
+    low, high = t.min(), t.max()
+    return bool(0 <= low and high < n_classes and not low <= ignore_index <= high)
+
+
+def _class_targets(op, input, target, weight, ignore_index):
+    """Validate index targets; return (safe index array, per-element weight array with 0 where ignored)."""
+    t, wd = _checked_targets(op, input, target, weight)
+    n_classes = input.shape[1]
+    if _every_target_a_class(t, n_classes, ignore_index):
+        index = t.astype(np.int64)
+        w = np.ones(t.shape, input.dtype) if wd is None else wd[index].astype(input.dtype)
+        return index, w, np.zeros(t.shape, bool)
     ignored = t == ignore_index
     bad = (~ignored) & ((t < 0) | (t >= n_classes))
     if bad.any():
@@ -263,6 +281,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     if input.ndim == 2 and label_smoothing == 0 and reduction != "none":
         # The common classifier loss: one fused node instead of log-softmax + NLL (same numbers).
+        if weight is None and reduction == "mean":
+            t, _ = _checked_targets("cross_entropy", input, target, None)
+            if _every_target_a_class(t, input.shape[1], ignore_index):
+                # The everyday case, no weights and nothing ignored: the mean over the batch, without
+                # per-target weight and scale arrays (a classifier step's loss took 0.24 ms against
+                # PyTorch's 0.08, most of it in small array calls).
+                return _CrossEntropyIndices.apply(input, t.astype(np.int64), None)
         index, w, _ = _class_targets("cross_entropy", input, target, weight, ignore_index)
         scale = _mean_scale(w, input.dtype) if reduction == "mean" else -w
         return _CrossEntropyIndices.apply(input, index, scale)
