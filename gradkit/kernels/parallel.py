@@ -241,24 +241,38 @@ def over_rows(fn, n, array, nbytes=None):
     return run(fn, chunks(n, parts_for(array, nbytes)))
 
 
-def matmul(a, b):
+def matmul(a, b, row=None):
     """``a @ b`` for 2-D arrays, split over the longer of ``a``'s rows and ``b``'s columns; BLAS
-    single-threaded."""
+    single-threaded. ``row``: a vector added to every row of the product (a linear layer's bias), by
+    each thread to its own block while it is in cache, instead of in a pass of its own afterwards."""
     if type(a) is not np.ndarray or type(b) is not np.ndarray or a.ndim != 2 or b.ndim != 2:
-        return a @ b
+        return a @ b if row is None else a @ b + row
     m, k = a.shape
     n = b.shape[1]
     threads = num_threads() if m * n * k >= MIN_PARALLEL_FLOPS else 1
     if threads == 1:
         with blas_single_threaded():
-            return a @ b
+            out = a @ b
+        if row is not None:
+            out += row
+        return out
     out = np.empty((m, n), np.result_type(a, b))
     if m >= n:
-        parts = [(a[start:stop], b, out[start:stop]) for start, stop in chunks(m, threads)]
+        parts = [(a[start:stop], b, out[start:stop], row) for start, stop in chunks(m, threads)]
     else:
-        parts = [(a, b[:, start:stop], out[:, start:stop]) for start, stop in chunks(n, threads)]
-    calls([(np.matmul, part) for part in parts])
+        columns = row is not None and row.ndim > 0 and row.shape[-1] == n   # else it broadcasts whole
+        parts = [(a, b[:, start:stop], out[:, start:stop], row[..., start:stop] if columns else row)
+                 for start, stop in chunks(n, threads)]
+    if row is None:
+        calls([(np.matmul, part[:3]) for part in parts])
+    else:
+        calls([(_product_plus_row, part) for part in parts])
     return out
+
+
+def _product_plus_row(a, b, out, row):
+    np.matmul(a, b, out=out)
+    np.add(out, row, out=out)
 
 
 # Independent products of at least this many multiply-adds each run at once, one per thread (see

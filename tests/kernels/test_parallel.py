@@ -68,6 +68,23 @@ def test_matmul_matches_numpy(two_threads, shape_a, shape_b):
     np.testing.assert_allclose(parallel.matmul(a, b.T.copy().T), a @ b, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("shape_a, shape_b", [((300, 200), (200, 257)), ((129, 300), (300, 513))],
+                         ids=["split_rows", "split_columns"])
+@pytest.mark.parametrize("row_shape", [(257,), (1,), ()], ids=["vector", "one", "scalar"])
+def test_matmul_adds_a_row_in_each_block_with_the_numbers_of_a_separate_pass(two_threads, shape_a, shape_b,
+                                                                            row_shape):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal(shape_a).astype(np.float32)
+    b = rng.standard_normal(shape_b).astype(np.float32)
+    n = shape_b[1]
+    row = rng.standard_normal(row_shape if row_shape != (257,) else (n,)).astype(np.float32)
+    expected = parallel.matmul(a, b)
+    expected += row
+    np.testing.assert_array_equal(parallel.matmul(a, b, row=row), expected)
+    small = parallel.matmul(a[:3], b[:, :4], row=row if row.shape != (n,) else row[:4])
+    np.testing.assert_allclose(small, a[:3] @ b[:, :4] + (row if row.shape != (n,) else row[:4]), rtol=1e-6)
+
+
 def test_matmuls_run_mid_sized_products_at_once_with_the_numbers_of_one_call(two_threads, monkeypatch):
     if parallel.num_threads() < 2:
         pytest.skip("gradkit does not control this BLAS, so it does not split work")
