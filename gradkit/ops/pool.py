@@ -224,7 +224,8 @@ def pooled_size(size, kernel, stride, padding, dilation, ceil_mode):
 
 def _per_geometry(windows_of):
     """Compute a window function once per geometry (its arguments are ints): its few small NumPy
-    calls cost about as much as pooling a small input (CNN bench at batch 1: 35 us per pool, of 180).
+    calls cost as much as pooling a small input (the CNN bench's first pool at batch 1: 47 us of
+    window functions and 21 of tile tests per call, against 69 us for the whole pooling now).
     The arrays are shared by every call, so they are made read-only."""
     @functools.lru_cache(maxsize=512)
     def cached(*args):
