@@ -279,7 +279,7 @@ def _relu_array(x):
 
 
 # NumPy's clip ufunc itself where it can be found: np.clip reaches it through three Python wrappers,
-# 2.5 us a call, as much as clipping an MLP's hidden layer takes.
+# 2.5 us a call (clipping an MLP's 128x512 hidden layer takes 13 us; MLP step 0.97-0.99 with the ufunc).
 _clip = getattr(getattr(getattr(np, "_core", None), "umath", None), "clip", np.clip)
 
 
