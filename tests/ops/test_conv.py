@@ -29,6 +29,9 @@ CASES = [
     ("conv2d_depthwise_row_stride", "conv2d", dict(groups=4, stride=(2, 1), padding=(0, 2)), (1, 4, 7, 6),
      (8, 1, 3, 3), False),
     ("conv2d_1x1", "conv2d", {}, (3, 5, 4, 3), (2, 5, 1, 1), True),
+    # more than _PER_IMAGE_MAX_ROWS rows of columns (45): the slice-wide product; the cases above with few
+    # input channels take the per-image one
+    ("conv2d_many_channels", "conv2d", dict(padding=1), (3, 5, 6, 7), (6, 5, 3, 3), True),
     ("conv2d_same_even_kernel", "conv2d", dict(padding="same"), (2, 3, 7, 6), (4, 3, 4, 2), True),
     ("conv2d_same_dilated", "conv2d", dict(padding="same", dilation=(2, 3)), (1, 2, 7, 8), (3, 2, 3, 2), False),
     ("conv2d_valid", "conv2d", dict(padding="valid"), (2, 3, 7, 6), (4, 3, 3, 3), True),
