@@ -19,12 +19,14 @@ def _weights(rng):
             for i, o in zip(SIZES[:-1], SIZES[1:])]
 
 
-def numpy_step(params, x, y):
-    """The floor: forward, backward and update written out with NumPy, no framework."""
+def numpy_step(params, x, y, affine=lambda a, b, row: a @ b + row,
+               products=lambda *pairs: [a @ b for a, b in pairs]):
+    """The floor: forward, backward and update written out with NumPy, no framework. ``affine`` (a
+    product plus a row) and ``products`` (independent products) are the only matrix products."""
     activations = [x]
     h = x
     for k, (w, b) in enumerate(params):
-        h = h @ w.T + b
+        h = affine(h, w.T, b)
         if k < len(params) - 1:
             h = np.maximum(h, 0)
         activations.append(h)
@@ -38,9 +40,12 @@ def numpy_step(params, x, y):
     for k in range(len(params) - 1, -1, -1):
         w, b = params[k]
         inp = activations[k]
-        gw, gb = grad.T @ inp, grad.sum(axis=0)
+        gb = grad.sum(axis=0)
         if k:
-            grad = (grad @ w) * (inp > 0)
+            gw, grad_inp = products((grad.T, inp), (grad, w))
+            grad = grad_inp * (inp > 0)
+        else:
+            gw, = products((grad.T, inp))
         w -= LR * gw
         b -= LR * gb
 
@@ -48,31 +53,7 @@ def numpy_step(params, x, y):
 def numpy_step_gradkit_threads(params, x, y):
     """The floor with its products split as gradkit splits them, on gradkit's threads."""
     from gradkit.kernels import parallel
-    activations = [x]
-    h = x
-    for k, (w, b) in enumerate(params):
-        h = parallel.matmul(h, w.T, row=b)
-        if k < len(params) - 1:
-            h = np.maximum(h, 0)
-        activations.append(h)
-    logits = activations[-1]
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    probs = np.exp(shifted)
-    probs /= probs.sum(axis=1, keepdims=True)
-    grad = probs
-    grad[np.arange(len(y)), y] -= 1
-    grad /= len(y)
-    for k in range(len(params) - 1, -1, -1):
-        w, b = params[k]
-        inp = activations[k]
-        if k:
-            gw, grad_inp = parallel.matmuls((grad.T, inp), (grad, w))
-            gb = grad.sum(axis=0)
-            grad = grad_inp * (inp > 0)
-        else:
-            gw, gb = parallel.matmul(grad.T, inp), grad.sum(axis=0)
-        w -= LR * gw
-        b -= LR * gb
+    numpy_step(params, x, y, affine=lambda a, b, row: parallel.matmul(a, b, row=row), products=parallel.matmuls)
 
 
 def run(rounds=10):
