@@ -157,9 +157,17 @@ def _record(ctx, args, needs, raw):
     ctx.next_edges = tuple([((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0)) if need else None
                             for a, need in zip(args, needs)])
     single = type(raw) is not tuple
-    outputs = (raw,) if single else raw
-    results = tuple([_output_tensor(ctx, out, i) for i, out in enumerate(outputs)])
-    ctx._outputs_meta = tuple([(r.data.shape, r.data.dtype) for r in results])
+    if single:
+        # Nearly every op has one output: spelled out, without the loops below (a tenth of an op's
+        # bookkeeping goes to building one-element lists).
+        outputs = (raw,)
+        result = _output_tensor(ctx, raw, 0)
+        results = (result,)
+        ctx._outputs_meta = ((result.data.shape, result.data.dtype),)
+    else:
+        outputs = raw
+        results = tuple([_output_tensor(ctx, out, i) for i, out in enumerate(outputs)])
+        ctx._outputs_meta = tuple([(r.data.shape, r.data.dtype) for r in results])
     if ctx._to_save is not None:
         ctx._saved = _resolve_saved(ctx, ctx._to_save, args, outputs, results)
         ctx._to_save = None

@@ -5,11 +5,12 @@ each backward undoes the broadcast with :func:`sum_to`. Dtypes follow PyTorch: a
 never widens a tensor, and integer inputs give float32 (not float64) when the result is a float.
 """
 import math
+import operator
 
 import numpy as np
 
 from gradkit import backend
-from gradkit.autograd.function import Function
+from gradkit.autograd.function import Function, _as_array
 from gradkit.autograd.grad_mode import state as _grad_state
 from gradkit.kernels import parallel
 from gradkit.ops.shape import sum_to
@@ -53,6 +54,14 @@ def _binary(function, op, a, b):
     sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
     if sa != sb and sa and sb:
         _check_broadcast(op, _raw(a), _raw(b))
+    if not (_grad_state.grad_enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))):
+        arithmetic = _WITHOUT_GRAPH.get(function)
+        if arithmetic is not None:
+            # Nothing to record (an optimizer's or a metric's arithmetic): the op's forward alone, without
+            # the node, its saved inputs and the output's graph links (8 us -> 3 us for a small product).
+            ra, rb = _raw(a), _raw(b)
+            out = _float_result(arithmetic(ra, rb), ra, rb)
+            return Tensor._make(out if type(out) is np.ndarray else _as_array(out))
     return function.apply(a, b)
 
 
@@ -146,6 +155,10 @@ def add(input, other, alpha=1):
     if alpha != 1:
         other = mul(other, alpha)
     return _binary(_Add, "add", input, other)
+
+
+# The forward arithmetic of the ops above, for ``_binary``'s calls that record no graph.
+_WITHOUT_GRAPH = {_Add: operator.add, _Sub: operator.sub, _Mul: operator.mul, _Div: operator.truediv}
 
 
 def sub(input, other, alpha=1):

@@ -120,6 +120,36 @@ def test_python_scalars_keep_float32_and_ints_promote_like_torch():
     assert gk.tensor(np.zeros(2)).dtype == gk.float64
 
 
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div"])
+@pytest.mark.parametrize("left, right", [
+    (np.array([[1.5, -2.0, 3.25]], np.float32), np.array([[0.5], [4.0]], np.float32)),
+    (np.array([1, 2, 3]), 2.5),
+    (np.array([1, 2, 3]), np.array([2, 4, 8])),
+    (3, np.array([1.0, 2.0], np.float64)),
+    (np.array([1.0, 2.0], np.float16), np.array([3.0, 4.0], np.float32)),
+    (np.array(2.0, np.float32), 0.1),
+])
+def test_arithmetic_without_a_graph_equals_the_recorded_op(op, left, right):
+    # Ops that record nothing (no_grad, or no input requiring grad) skip the node: same values and dtypes.
+    def run(requires_grad):
+        a = left
+        if isinstance(left, np.ndarray):
+            a = gk.tensor(left, requires_grad=requires_grad and left.dtype.kind == "f")
+        return getattr(gk, op)(a, gk.tensor(right) if isinstance(right, np.ndarray) else right)
+
+    plain = run(False)
+    with gk.no_grad():
+        unrecorded = run(True)
+    recorded = run(True)
+    torch_out = getattr(torch, op)(torch.tensor(left) if isinstance(left, np.ndarray) else left,
+                                   torch.tensor(right) if isinstance(right, np.ndarray) else right)
+    for out in (plain, unrecorded, recorded):
+        assert out.dtype == torch_out.numpy().dtype
+        assert np.array_equal(out.detach().numpy(), recorded.detach().numpy())
+        assert type(out.data) is np.ndarray
+    assert plain.grad_fn is None and unrecorded.grad_fn is None and not unrecorded.requires_grad
+
+
 def test_floor_divide_and_remainder_match_torch():
     a, b = randn(3, 4) * 5, positive(4, seed=1)
     compare(gk.floor_divide, torch.floor_divide, [a, b], grad=[])
