@@ -219,12 +219,14 @@ def _unary(name, forward, backward, save="input", doc=""):
     ``save`` says whether backward needs the op's input or its output (the output is cheaper to keep
     when it suffices: exp, sqrt, tanh, sigmoid, relu).
     """
-    def fwd(ctx, x):
+    def result(x):
         out = forward(x)
         if out.dtype != x.dtype and x.dtype.kind == "f":
-            out = out.astype(x.dtype)
-        elif x.dtype.kind != "f":
-            out = _float_result(out, x)
+            return out.astype(x.dtype)
+        return _float_result(out, x) if x.dtype.kind != "f" else out
+
+    def fwd(ctx, x):
+        out = result(x)
         ctx.save_for_backward(x if save == "input" else out)
         return out
 
@@ -235,6 +237,10 @@ def _unary(name, forward, backward, save="input", doc=""):
     function = type("_" + name.capitalize(), (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
 
     def op(input):
+        if type(input) is Tensor and not (_grad_state.grad_enabled and input.requires_grad):
+            # Nothing to record (inference, a backward pass's own arithmetic): no node, as in _binary.
+            out = result(input.data)
+            return Tensor._make(out if type(out) is np.ndarray else _as_array(out))
         return function.apply(input)
 
     op.__name__ = op.__qualname__ = name

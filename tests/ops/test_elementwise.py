@@ -150,6 +150,19 @@ def test_arithmetic_without_a_graph_equals_the_recorded_op(op, left, right):
     assert plain.grad_fn is None and unrecorded.grad_fn is None and not unrecorded.requires_grad
 
 
+@pytest.mark.parametrize("name, gk_fn, torch_fn, x", UNARY, ids=[c[0] for c in UNARY])
+def test_unary_without_a_graph_equals_the_recorded_op(name, gk_fn, torch_fn, x):
+    recorded = gk_fn(gk.tensor(x, requires_grad=True))
+    with gk.no_grad():
+        unrecorded = gk_fn(gk.tensor(x, requires_grad=True))
+    for out in (unrecorded, gk_fn(gk.tensor(x))):
+        assert out.grad_fn is None and out.dtype == recorded.dtype and type(out.data) is np.ndarray
+        np.testing.assert_array_equal(out.numpy(), recorded.detach().numpy())
+    integers = gk.tensor(np.arange(1, 4))   # integer inputs give float32, as in torch
+    if name not in ("floor", "ceil", "trunc", "sign", "neg", "abs", "square", "clamp_both", "clamp_min", "clip_max"):
+        assert gk_fn(integers).dtype == torch_fn(torch.arange(1, 4)).numpy().dtype
+
+
 def test_floor_divide_and_remainder_match_torch():
     a, b = randn(3, 4) * 5, positive(4, seed=1)
     compare(gk.floor_divide, torch.floor_divide, [a, b], grad=[])
