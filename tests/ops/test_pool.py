@@ -146,6 +146,18 @@ def test_errors_name_the_argument(name, call, message):
         call()
 
 
+def test_checked_geometry_is_remembered_but_errors_are_raised_every_time():
+    x = gk.tensor(randn(1, 2, 6, 7))
+    as_list = F.max_pool2d(x, [2, 3], stride=[2, 2])   # unhashable arguments take the unremembered path
+    np.testing.assert_array_equal(as_list.numpy(), F.max_pool2d(x, (2, 3), stride=(2, 2)).numpy())
+    np.testing.assert_array_equal(F.max_pool2d(x, (2, 3), stride=(2, 2)).numpy(), as_list.numpy())
+    for _ in range(2):
+        with pytest.raises(ValueError, match="at most half"):
+            F.max_pool2d(x, 2, padding=2)
+        with pytest.raises(ValueError, match="kernel_size must be an int"):
+            F.max_pool2d(x, np.array([2, 2]))
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 8, 9), (1, 2, 3, 20000)], ids=["int16_planes", "int32_planes"])
 def test_returned_indices_are_int64_whatever_is_kept_for_backward(shape):
     # Backward keeps the indices in the smallest type a plane needs; the caller still gets int64.
