@@ -9,6 +9,9 @@ import functools
 class _State:
     grad_enabled = True
     anomaly_enabled = False
+    # Set while an exporter traces a model through ``Function.apply``: the shortcuts that skip it
+    # for ops recording no graph (arithmetic, unary math, pooling under no_grad) are off then.
+    tracing = False
 
 
 state = _State()

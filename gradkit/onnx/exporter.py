@@ -6,7 +6,8 @@ How the trace works. The model runs once, in eval mode, with two hooks installed
   (:mod:`gradkit.onnx.export_layers`: Linear -> Gemm, Conv2d -> Conv, BatchNorm2d ->
   BatchNormalization, ...) runs as usual, then emits that layer's ONNX nodes from its hyperparameters,
   while everything the layer computes inside is ignored.
-* ``Function.apply`` (the entry of every differentiable primitive) is wrapped: an op called outside a
+* ``Function.apply`` (the entry of every differentiable primitive) is wrapped, and the shortcuts that
+  skip it for ops recording no graph are turned off (``grad_state.tracing``): an op called outside a
   tabled layer, as in a custom ``forward``, is emitted from the primitive table
   (:mod:`gradkit.onnx.export_ops`: add -> Add, reshape -> Reshape, getitem -> Slice, ...), reading its
   attributes from the arguments it was called with.
@@ -23,7 +24,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function
-from gradkit.autograd.grad_mode import no_grad
+from gradkit.autograd.grad_mode import no_grad, state as grad_state
 from gradkit.nn.module import Module
 from gradkit.onnx import _deps
 from gradkit.onnx.export_layers import layer_rule
@@ -111,11 +112,13 @@ class _Hooks:
             return tracer.apply_function(apply, function, args, kwargs)
         Module.__call__ = traced_call
         Function.apply = classmethod(traced_apply)
+        self._tracing, grad_state.tracing = grad_state.tracing, True   # every op through apply
         return tracer
 
     def __exit__(self, *exc):
         Module.__call__ = self._call
         Function.apply = self._apply
+        grad_state.tracing = self._tracing
 
 
 def _value_info(onnx, name, tensor, dynamic):

@@ -54,7 +54,8 @@ def _binary(function, op, a, b):
     sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
     if sa != sb and sa and sb:
         _check_broadcast(op, _raw(a), _raw(b))
-    if not (_grad_state.grad_enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))):
+    if not (_grad_state.grad_enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))
+            or _grad_state.tracing):
         arithmetic = _WITHOUT_GRAPH.get(function)
         if arithmetic is not None:
             # Nothing to record (an optimizer's or a metric's arithmetic): the op's forward alone, without
@@ -237,7 +238,7 @@ def _unary(name, forward, backward, save="input", doc=""):
     function = type("_" + name.capitalize(), (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
 
     def op(input):
-        if type(input) is Tensor and not (_grad_state.grad_enabled and input.requires_grad):
+        if type(input) is Tensor and not (_grad_state.grad_enabled and input.requires_grad or _grad_state.tracing):
             # Nothing to record (inference, a backward pass's own arithmetic): no node, as in _binary.
             out = result(input.data)
             return Tensor._make(out if type(out) is np.ndarray else _as_array(out))

@@ -70,7 +70,7 @@ def _max_values(x, windows):
 
 
 def _needs_graph(x):
-    return _grad_state.grad_enabled and x.requires_grad
+    return _grad_state.grad_enabled and x.requires_grad or _grad_state.tracing
 
 
 def _planes(x):

@@ -12,6 +12,7 @@ ort = pytest.importorskip("onnxruntime")
 import gradkit as gk  # noqa: E402
 import gradkit.nn.functional as F  # noqa: E402
 from gradkit import nn  # noqa: E402
+from gradkit.autograd.grad_mode import state as grad_state  # noqa: E402
 from gradkit.onnx import export, load  # noqa: E402
 
 
@@ -128,6 +129,27 @@ def test_export_names_an_op_without_mapping():
             return gk.cumsum(x, dim=1)
     with pytest.raises(NotImplementedError, match="Cumsum"):
         _export(Cumulative(), gk.randn(2, 3))
+
+
+def test_ops_recording_no_graph_are_traced_too():
+    # Under the exporter's no_grad, arithmetic, unary math and pooling skip Function.apply unless tracing:
+    # a custom forward's ops must reach the trace, not be baked in as constants of the example input.
+    class Arithmetic(nn.Module):
+        def forward(self, x):
+            return (x * 2 + 1).tanh() - x / 3
+
+    _, data = _export(Arithmetic(), gk.randn(2, 3))
+    x = gk.randn(2, 3)
+    np.testing.assert_allclose(ort.InferenceSession(data).run(None, {"x": x.numpy()})[0],
+                               Arithmetic()(x).numpy(), rtol=1e-5, atol=1e-6)
+
+    class Pooling(nn.Module):
+        def forward(self, x):
+            return F.max_pool2d(x, 2)
+
+    with pytest.raises(NotImplementedError, match="MaxPool"):
+        _export(Pooling(), gk.randn(1, 1, 4, 4))
+    assert not grad_state.tracing
 
 
 def test_export_restores_hooks_after_an_error():
