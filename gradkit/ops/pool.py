@@ -23,6 +23,7 @@ import numpy as np
 
 from gradkit.autograd.function import Function
 from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.ops.arguments import remembered
 from gradkit.ops.shape import reshape
 from gradkit.tensor import Tensor
 
@@ -289,18 +290,10 @@ def _batched(op, input, dims):
     return x, restore
 
 
+@remembered
 def _pool_geometry(op, dims, input_shape, kernel_size, stride, padding, dilation, ceil_mode):
-    """Kernel, stride, padding, dilation, output and input sizes as 2-D tuples, checked. Remembered per
-    call signature: the checks cost 20-30 us a call, as much as pooling one small image."""
-    key = (op, dims, tuple(input_shape), kernel_size, stride, padding, dilation, ceil_mode)
-    try:
-        hash(key)
-    except TypeError:   # a list argument: checked afresh
-        return _geometry(*key)
-    return _remembered_geometry(*key)
-
-
-def _geometry(op, dims, input_shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """Kernel, stride, padding, dilation, output and input sizes as 2-D tuples, checked; remembered per
+    call signature (20-30 us a call, as much as pooling one small image)."""
     kernel = _tuple_arg(op, "kernel_size", kernel_size, dims, 1)
     stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0) \
         else _tuple_arg(op, "stride", stride, dims, 1)
@@ -319,9 +312,6 @@ def _geometry(op, dims, input_shape, kernel_size, stride, padding, dilation, cei
     # 1-D pooling runs as 2-D over a unit height.
     pad1 = lambda values, fill: (fill,) * (2 - dims) + tuple(values)  # noqa: E731
     return pad1(kernel, 1), pad1(stride, 1), pad1(padding, 0), pad1(dilation, 1), pad1(out, 1), pad1(spatial, 1)
-
-
-_remembered_geometry = functools.lru_cache(maxsize=512)(_geometry)
 
 
 # ----- public functions --------------------------------------------------------------------------------------

@@ -148,14 +148,17 @@ def test_errors_name_the_argument(name, call, message):
 
 def test_checked_geometry_is_remembered_but_errors_are_raised_every_time():
     x = gk.tensor(randn(1, 2, 6, 7))
-    as_list = F.max_pool2d(x, [2, 3], stride=[2, 2])   # unhashable arguments take the unremembered path
+    as_list = F.max_pool2d(x, [2, 3], stride=[2, 2])
     np.testing.assert_array_equal(as_list.numpy(), F.max_pool2d(x, (2, 3), stride=(2, 2)).numpy())
     np.testing.assert_array_equal(F.max_pool2d(x, (2, 3), stride=(2, 2)).numpy(), as_list.numpy())
     for _ in range(2):
         with pytest.raises(ValueError, match="at most half"):
             F.max_pool2d(x, 2, padding=2)
         with pytest.raises(ValueError, match="kernel_size must be an int"):
-            F.max_pool2d(x, np.array([2, 2]))
+            F.max_pool2d(x, np.array([2, 2]))   # unhashable: checked afresh
+        F.max_pool2d(x, 2)
+        with pytest.raises(ValueError, match="kernel_size must be an int"):
+            F.max_pool2d(x, 2.0)   # equal to 2 and hashed alike, but a float
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 8, 9), (1, 2, 3, 20000)], ids=["int16_planes", "int32_planes"])
