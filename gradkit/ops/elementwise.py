@@ -51,16 +51,16 @@ def _check_broadcast(op, a, b):
 def _binary(function, op, a, b):
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
-    sa, sb = getattr(a, "shape", ()), getattr(b, "shape", ())
+    ra, rb = _raw(a), _raw(b)
+    sa, sb = getattr(ra, "shape", ()), getattr(rb, "shape", ())
     if sa != sb and sa and sb:
-        _check_broadcast(op, _raw(a), _raw(b))
+        _check_broadcast(op, ra, rb)
     if not (_grad_state.grad_enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))
             or _grad_state.tracing):
         arithmetic = _WITHOUT_GRAPH.get(function)
         if arithmetic is not None:
             # Nothing to record (an optimizer's or a metric's arithmetic): the op's forward alone, without
             # the node, its saved inputs and the output's graph links (8 us -> 3 us for a small product).
-            ra, rb = _raw(a), _raw(b)
             out = _float_result(arithmetic(ra, rb), ra, rb)
             return Tensor._make(out if type(out) is np.ndarray else _as_array(out))
     return function.apply(a, b)
