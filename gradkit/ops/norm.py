@@ -262,13 +262,26 @@ def _normalize_with_running_stats(input, running_mean, running_var, weight, bias
     r"""Evaluation mode: a per-channel affine map :math:`y = x\,s + t`, :math:`s = \gamma / \sqrt{r_v + \epsilon}`,
     :math:`t = \beta - r_m s`, the arithmetic of PyTorch's CPU kernel. Two passes; built from primitives."""
     channels = input.shape[1]
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    tensors = (input, running_mean, running_var, weight, bias)
+    if not (_grad_state.grad_enabled and any(t is not None and t.requires_grad for t in tensors)
+            or _grad_state.tracing):
+        # Inference: the same arithmetic on the arrays, without eight graph-less ops' bookkeeping
+        # (a ResNet's batch-1 forward ran seven of these at 90 us each, two passes over 128 KB).
+        x, mean, var, w, b = (None if t is None else t.data for t in tensors)
+        scale = 1 / backend.array_module(var).sqrt(var + eps)
+        if w is not None:
+            scale = scale * w
+        shift = -mean * scale
+        if b is not None:
+            shift = shift + b
+        return Tensor._make(x * scale.reshape(per_channel) + shift.reshape(per_channel))
     scale = rsqrt(running_var + eps)
     if weight is not None:
         scale = scale * weight
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
-    per_channel = (1, channels) + (1,) * (input.ndim - 2)
     return input * scale.reshape(per_channel) + shift.reshape(per_channel)
 
 

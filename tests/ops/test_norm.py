@@ -272,3 +272,25 @@ def test_errors_name_the_op_and_the_problem(call, message):
 def test_lrn_of_empty_input_returns_it():
     x = gk.zeros(0, 3, 4)
     assert F.local_response_norm(x, 2) is x
+
+
+@pytest.mark.parametrize("stats_dtype", [np.float32, np.float64])
+def test_batch_norm_evaluation_without_a_graph_equals_the_recorded_ops(stats_dtype):
+    # Inference runs the affine map on the arrays; with a gradient wanted it is built from ops. Same bits.
+    x = randn(2, 3, 4, 5)
+    mean, var = randn(3, seed=1).astype(stats_dtype), (np.abs(randn(3, seed=2)) + 0.5).astype(stats_dtype)
+    w, b = randn(3, seed=3), randn(3, seed=4)
+    args = [gk.tensor(mean), gk.tensor(var), gk.tensor(w), gk.tensor(b)]
+    with gk.no_grad():
+        plain = F.batch_norm(gk.tensor(x, requires_grad=True), *args, training=False, eps=1e-3)
+    recorded = F.batch_norm(gk.tensor(x, requires_grad=True), *args, training=False, eps=1e-3)
+    assert plain.grad_fn is None and recorded.grad_fn is not None
+    assert plain.dtype == recorded.dtype
+    np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
+    if stats_dtype is np.float64:   # PyTorch refuses mixed dtypes; the two paths above still agree
+        return
+    expected = TF.batch_norm(torch.tensor(x), *(torch.tensor(a) for a in (mean, var, w, b)), training=False, eps=1e-3)
+    np.testing.assert_allclose(plain.numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+    no_affine = F.batch_norm(gk.tensor(x), args[0], args[1], training=False)
+    np.testing.assert_allclose(no_affine.numpy(), TF.batch_norm(torch.tensor(x), torch.tensor(mean), torch.tensor(var),
+                                                                training=False).numpy(), rtol=1e-6, atol=1e-6)
