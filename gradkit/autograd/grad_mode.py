@@ -21,6 +21,19 @@ def is_grad_enabled():
     return state.grad_enabled
 
 
+def records_graph(*operands):
+    """Whether an op on ``operands`` must go through ``Function.apply``: grad mode is on and one of
+    them requires grad, or an exporter is tracing every op. Ops may skip the graph's bookkeeping
+    (node, saved inputs, output links) only when this is False."""
+    if state.tracing:
+        return True
+    if state.grad_enabled:
+        for operand in operands:
+            if getattr(operand, "requires_grad", False):
+                return True
+    return False
+
+
 class _GradModeContext:
     """Base for context managers that double as decorators."""
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from gradkit import backend
 from gradkit.autograd.function import Function, _as_array
-from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.autograd.grad_mode import records_graph, state as _grad_state
 from gradkit.kernels import parallel
 from gradkit.ops.shape import sum_to
 from gradkit.tensor import Tensor
@@ -55,8 +55,7 @@ def _binary(function, op, a, b):
     sa, sb = getattr(ra, "shape", ()), getattr(rb, "shape", ())
     if sa != sb and sa and sb:
         _check_broadcast(op, ra, rb)
-    if not (_grad_state.grad_enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))
-            or _grad_state.tracing):
+    if not records_graph(a, b):
         arithmetic = _WITHOUT_GRAPH.get(function)
         if arithmetic is not None:
             # Nothing to record (an optimizer's or a metric's arithmetic): the op's forward alone, without
@@ -238,7 +237,7 @@ def _unary(name, forward, backward, save="input", doc=""):
     function = type("_" + name.capitalize(), (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd)})
 
     def op(input):
-        if type(input) is Tensor and not (_grad_state.grad_enabled and input.requires_grad or _grad_state.tracing):
+        if type(input) is Tensor and not records_graph(input):
             # Nothing to record (inference, a backward pass's own arithmetic): no node, as in _binary.
             out = result(input.data)
             return Tensor._make(out if type(out) is np.ndarray else _as_array(out))

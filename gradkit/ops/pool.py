@@ -22,7 +22,7 @@ import functools
 import numpy as np
 
 from gradkit.autograd.function import Function
-from gradkit.autograd.grad_mode import state as _grad_state
+from gradkit.autograd.grad_mode import records_graph
 from gradkit.ops.arguments import remembered
 from gradkit.ops.shape import reshape
 from gradkit.tensor import Tensor
@@ -68,10 +68,6 @@ def _max_values(x, windows):
     else:
         out = _kernels().max_windows(planes, *windows)[0]
     return Tensor._make(out.reshape(x.shape[:2] + out.shape[1:]))
-
-
-def _needs_graph(x):
-    return _grad_state.grad_enabled and x.requires_grad or _grad_state.tracing
 
 
 def _planes(x):
@@ -322,7 +318,7 @@ def _max_poolnd(op, dims, input, kernel_size, stride, padding, dilation, ceil_mo
     windows = (*_max_windows(spatial[0], out[0], kernel[0], stride[0], padding[0], dilation[0]),
                *_max_windows(spatial[1], out[1], kernel[1], stride[1], padding[1], dilation[1]))
     if not return_indices:
-        return restore(_MaxPool.apply(x, windows=windows) if _needs_graph(x) else _max_values(x, windows))
+        return restore(_MaxPool.apply(x, windows=windows) if records_graph(x) else _max_values(x, windows))
     values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
     return restore(values), restore(indices)
 
@@ -416,7 +412,7 @@ def _adaptive_max_poolnd(op, dims, input, output_size, return_indices):
     (h_first, h_stop), (w_first, w_stop) = _adaptive_windows_2d(op, x, output_size, dims)
     windows = (h_first, h_stop, 1, w_first, w_stop, 1)
     if not return_indices:
-        return restore(_MaxPool.apply(x, windows=windows) if _needs_graph(x) else _max_values(x, windows))
+        return restore(_MaxPool.apply(x, windows=windows) if records_graph(x) else _max_values(x, windows))
     values, indices = _MaxPool.apply(x, windows=windows, return_indices=True)
     return restore(values), restore(indices)
 
