@@ -455,9 +455,10 @@ def _shape_plan(op, dims, input_shape, weight_shape, bias_shape, stride, padding
                              f"size {size + lo + hi} (input {input_shape}, padding {padding!r})")
         out_size.append((size + lo + hi - reach) // s + 1)
     if dims == 1:
-        return Geometry((1,) + stride, (0, 0) + pads[0], (1,) + dilation, int(groups)), batched_shape, tuple(out_size)
-    return Geometry(stride, pads[0] + pads[1], dilation, int(groups)), batched_shape, tuple(out_size)
-
+        geometry = Geometry((1,) + stride, (0, 0) + pads[0], (1,) + dilation, int(groups))
+    else:
+        geometry = Geometry(stride, pads[0] + pads[1], dilation, int(groups))
+    return geometry, batched_shape, tuple(out_size)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
