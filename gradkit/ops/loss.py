@@ -207,9 +207,10 @@ def _every_target_a_class(t, n_classes, ignore_index):
     return bool(0 <= low and high < n_classes and not low <= ignore_index <= high)
 
 
-def _class_targets(op, input, target, weight, ignore_index):
-    """Validate index targets; return (safe index array, per-element weight array with 0 where ignored)."""
-    t, wd = _checked_targets(op, input, target, weight)
+def _class_targets(op, input, target, weight, ignore_index, checked=None):
+    """Validate index targets; return (safe index array, per-element weight array with 0 where ignored).
+    ``checked``: what :func:`_checked_targets` already returned for these arguments."""
+    t, wd = checked if checked is not None else _checked_targets(op, input, target, weight)
     n_classes = input.shape[1]
     if _every_target_a_class(t, n_classes, ignore_index):
         index = t.astype(np.int64)
@@ -281,14 +282,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: expected input of shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
     if input.ndim == 2 and label_smoothing == 0 and reduction != "none":
         # The common classifier loss: one fused node instead of log-softmax + NLL (same numbers).
-        if weight is None and reduction == "mean":
-            t, _ = _checked_targets("cross_entropy", input, target, None)
-            if _every_target_a_class(t, input.shape[1], ignore_index):
-                # The everyday case, no weights and nothing ignored: the mean over the batch, without
-                # per-target weight and scale arrays (a classifier step's loss took 0.24 ms against
-                # PyTorch's 0.08, most of it in small array calls).
-                return _CrossEntropyIndices.apply(input, t.astype(np.int64), None)
-        index, w, _ = _class_targets("cross_entropy", input, target, weight, ignore_index)
+        checked = _checked_targets("cross_entropy", input, target, weight)
+        if weight is None and reduction == "mean" and _every_target_a_class(checked[0], input.shape[1], ignore_index):
+            # The everyday case, no weights and nothing ignored: the mean over the batch, without
+            # per-target weight and scale arrays (a classifier step's loss took 0.24 ms against
+            # PyTorch's 0.08, most of it in small array calls).
+            return _CrossEntropyIndices.apply(input, checked[0].astype(np.int64), None)
+        index, w, _ = _class_targets("cross_entropy", input, target, weight, ignore_index, checked)
         scale = _mean_scale(w, input.dtype) if reduction == "mean" else -w
         return _CrossEntropyIndices.apply(input, index, scale)
     logp = log_softmax(input, dim=1)
