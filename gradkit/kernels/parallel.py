@@ -174,6 +174,12 @@ def run(fn, ranges):
         return [result for group in _values(outcomes) for result in group]
 
 
+def each(fn, count):
+    """``[fn(i) for i in range(count)]``, the tasks split over the threads in contiguous runs, as ``run``
+    splits its ranges."""
+    return run(lambda i, _: fn(i), [(i, i + 1) for i in range(count)])
+
+
 def balanced(fn, count):
     """``[fn(i) for i in range(count)]``, each thread taking the next ``i`` whenever it is free (the
     last thread is the calling one); BLAS single-threaded. For tasks of unequal sizes, such as the
@@ -186,7 +192,7 @@ def balanced(fn, count):
         # At most one task per thread: as ``run`` assigns them, so that each thread keeps working on
         # the same part of the data as the split passes before and after it (a 2-slice convolution
         # ran 6% slower with the calling thread taking the first slice, as it does below).
-        return run(lambda i, _: fn(i), [(i, i + 1) for i in range(count)])
+        return each(fn, count)
     with blas_single_threaded():
         results = [None] * count
         order = itertools.count()   # next() on it is atomic: each index is taken once

@@ -108,7 +108,7 @@ def _batch_slices(x, rows_per_image, other_bytes=0):
 def _over_slices(fn, slices):
     """``fn(part)`` for every batch slice, the slices split over the threads in contiguous runs (see
     :mod:`gradkit.kernels.parallel`; each thread has its own im2col scratch buffer); the results in order."""
-    return parallel.run(lambda i, _: fn(slices[i]), [(i, i + 1) for i in range(len(slices))])
+    return parallel.each(lambda i: fn(slices[i]), len(slices))
 
 
 # Each map below is planned as independent batch slices, ``_Slices(run, parts, finish)``: ``run(part)``
