@@ -1,3 +1,4 @@
+import importlib
 import math
 
 import numpy as np
@@ -205,6 +206,51 @@ def test_fused_backward_is_stable_for_large_means():
     x = shifted(8, 3, 50).astype(np.float32)
     compare(lambda x: F.batch_norm(x, None, None, training=True), lambda x: TF.batch_norm(x, None, None, training=True),
             [x], atol=1e-4, rtol=1e-3)
+
+
+# Batch norm runs row-wise passes split over the threads or, for short rows, passes over its input as
+# a matrix (N, C x row) (gradkit.ops.norm._Columns). Each layout is checked on every shape here,
+# whichever one the size rule would pick for it.
+_norm_module = importlib.import_module("gradkit.ops.norm")
+LAYOUTS = {"rows": {"_SHORT_ROW": 0, "_SHORTISH_ROW": 0}, "matrix": {"_SHORT_ROW": 1 << 30}}
+BATCH_NORM_CASES = [
+    ("features", lambda x, w, b: (x, w, b), [randn(7, 5), W, B]),
+    ("sequence", lambda x, w, b: (x, w, b), [randn(4, 5, 7), W, B]),
+    ("long_rows", lambda x, w, b: (x, w, b), [randn(2, 5, 16, 17), W, B]),
+    ("large_mean", lambda x, w, b: (x, w, b), [shifted(6, 5, 9), W, B]),
+    ("no_affine", lambda x: (x, None, None), [randn(3, 5, 4, 3)]),
+    ("weight_only", lambda x, w: (x, w, None), [randn(3, 5, 7), W]),
+    ("bias_only", lambda x, b: (x, None, b), [randn(6, 5), B]),
+]
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("name, arguments, inputs", BATCH_NORM_CASES, ids=[c[0] for c in BATCH_NORM_CASES])
+def test_batch_norm_layouts_match_torch(monkeypatch, layout, name, arguments, inputs):
+    for constant, value in LAYOUTS[layout].items():
+        monkeypatch.setattr(_norm_module, constant, value)
+    def training_batch_norm(functional):
+        def fn(*tensors):
+            x, weight, bias = arguments(*tensors)
+            return functional.batch_norm(x, None, None, weight, bias, training=True)
+        return fn
+    compare(training_batch_norm(F), training_batch_norm(TF), inputs, atol=2e-5, rtol=2e-4)
+    gradcheck(training_batch_norm(F), [a.astype(np.float64) for a in inputs])
+
+
+@pytest.mark.parametrize("shape, nbytes, matrix", [
+    ((128, 512, 1), 128 * 512 * 4, True),               # BatchNorm1d: rows of one value
+    ((64, 64, 16), 64 * 64 * 16 * 4, True),             # 4x4 images
+    ((1024, 64, 4), 1024 * 64 * 4 * 4, True),           # rows of 4 values, however large the input
+    ((32, 64, 196), 32 * 64 * 196 * 4, True),           # 14x14 images, 1.6 MB
+    ((256, 64, 64), 256 * 64 * 64 * 4, False),          # 8x8 images, 4 MB: the threads' row-wise passes
+    ((32, 32, 1024), 32 * 32 * 1024 * 4, False),        # 32x32 images: long rows
+])
+def test_batch_norm_works_on_a_matrix_for_short_rows(shape, nbytes, matrix):
+    assert _norm_module._by_columns(shape, (0,), (1, shape[1], 1), nbytes) is matrix
+    # Only batch norm: group and instance norm take their statistics along rows alone.
+    assert not _norm_module._by_columns(shape, (), (1, shape[1], 1), nbytes)
+    assert not _norm_module._by_columns(shape + (2,), (2,), (1, shape[1], 1, 1), nbytes)
 
 
 # ----- running statistics -----------------------------------------------------------------------------------
