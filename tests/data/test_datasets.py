@@ -186,3 +186,18 @@ def test_digits_bundled_with_scikit_learn():
     train, val, test = stratified_split(data)
     assert len(train) + len(val) + len(test) == 1797
     assert set(np.unique(data.targets[val.indices])) == set(range(10))
+
+
+def test_digits_read_from_the_file_equal_scikit_learns_loader(monkeypatch):
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    from gradkit.data.datasets import digits
+    reference = sklearn_datasets.load_digits()
+    assert digits._bundled_file() is not None   # the fast path is the one taken here
+    direct = Digits()
+    np.testing.assert_array_equal(direct.data[:, 0] * 16, reference.images)
+    np.testing.assert_array_equal(direct.targets, reference.target)
+    # Without the file (another scikit-learn layout) scikit-learn's loader gives the same dataset.
+    monkeypatch.setattr(digits, "_bundled_file", lambda: None)
+    fallback = Digits()
+    np.testing.assert_array_equal(fallback.data, direct.data)
+    np.testing.assert_array_equal(fallback.targets, direct.targets)
