@@ -4,8 +4,11 @@ import pytest
 from gradkit.kernels import pool, pool_tiles
 
 
-@pytest.mark.parametrize("shape, k", [((6, 8, 8), (2, 2)), ((3, 7, 9), (3, 2)), ((2, 5, 5), (5, 5))],
-                         ids=["2x2", "3x2_with_remainder", "global"])
+# Many small planes are pooled transposed (pool_tiles._SMALL_PLANE): the same numbers.
+@pytest.mark.parametrize("shape, k", [((6, 8, 8), (2, 2)), ((3, 7, 9), (3, 2)), ((2, 5, 5), (5, 5)),
+                                      ((300, 4, 4), (2, 2)), ((256, 7, 6), (3, 2))],
+                         ids=["2x2", "3x2_with_remainder", "global", "many_small_planes",
+                              "many_small_planes_with_remainder"])
 def test_tiles_match_the_loop_kernels_bit_for_bit(shape, k):
     rng = np.random.default_rng(0)
     # Small integers make ties common; -inf rows check the empty-maximum rule.
@@ -35,9 +38,10 @@ def test_tiles_match_the_loop_kernels_bit_for_bit(shape, k):
         pool.average_windows_transpose(g, h_first, h_first + kh, h_div, w_first, w_first + kw, w_div, 0, h, w))
 
 
-def test_a_nan_maximum_is_left_to_the_loop_kernel():
-    x = np.zeros((1, 2, 2), np.float32)
-    x[0, 0, 1] = np.nan
+@pytest.mark.parametrize("planes", [1, 300])
+def test_a_nan_maximum_is_left_to_the_loop_kernel(planes):
+    x = np.zeros((planes, 2, 2), np.float32)
+    x[-1, 0, 1] = np.nan
     assert pool_tiles.max_tiles(x, 1, 1, 2, 2, np.int16) is None
 
 
