@@ -6,7 +6,7 @@ import platform
 
 from bench import common
 
-SUITES = ("overhead", "mlp", "cnn", "resnet", "memory", "data_loader")
+SUITES = ("overhead", "mlp", "cnn", "resnet", "digits", "memory", "data_loader")
 
 
 def main():

@@ -80,9 +80,13 @@ def print_table(rows):
         print("  ".join(str(r.get(k, "")).ljust(widths[k]) for k in keys))
 
 
-def compare_model(name, build, input_shape, batch, rounds):
-    """Training step (SGD with momentum, cross-entropy) and batch-1 inference of the same architecture
-    in both frameworks, with identical weights: two result rows."""
+def _sgd_momentum(lib, parameters):
+    return lib.optim.SGD(parameters, lr=0.01, momentum=0.9)
+
+
+def compare_model(name, build, input_shape, batch, rounds, optimizer=_sgd_momentum):
+    """Training step (``optimizer``, by default SGD with momentum; cross-entropy) and batch-1 inference
+    of the same architecture in both frameworks, with identical weights: two result rows."""
     import numpy as np
     import torch
     import gradkit as gk
@@ -104,8 +108,7 @@ def compare_model(name, build, input_shape, batch, rounds):
         with lib.no_grad():
             model(inputs)
 
-    g_opt = gk.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
-    t_opt = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
+    g_opt, t_opt = optimizer(gk, ours.parameters()), optimizer(torch, theirs.parameters())
     gx, gy, tx, ty = gk.tensor(x), gk.tensor(y), torch.tensor(x), torch.tensor(y)
     train = interleaved({"gradkit": lambda: step(gk, ours, g_opt, gx, gy),
                          "torch": lambda: step(torch, theirs, t_opt, tx, ty)}, rounds=rounds)
