@@ -156,9 +156,12 @@ class _CrossEntropyIndices(Function):
         # Fancy indexing, not take_along_axis: the same elements in 5 us instead of 14 (at batch 128),
         # without the Python that builds take_along_axis's index arrays.
         picked = logp[xp.arange(len(index)), index]
+        # The loss as a 0-d array, not the NumPy scalar a reduction returns, which the output tensor
+        # would convert (7 us of a 47 us forward at batch 128).
+        total = (picked if scale is None else picked * scale).sum(keepdims=True).reshape(())
         if scale is None:   # the mean over the batch, computed as PyTorch does: minus the sum, over N
-            return -picked.sum() / len(index)
-        return (picked * scale).sum()
+            xp.divide(total, -len(index), out=total)
+        return total
 
     @staticmethod
     def backward(ctx, grad):
